@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace AsyncRequests.Requests;
+
+/// <summary>
+/// The one ActivitySource and Meter of AsyncRequests, with names after the OpenTelemetry
+/// messaging semantic conventions so the dashboard shows producer → consumer as one trace.
+/// </summary>
+public static class RequestTelemetry
+{
+    public const string Name = "AsyncRequests";
+
+    public static readonly ActivitySource ActivitySource = new(Name);
+
+    public static readonly Meter Meter = new(Name);
+
+    public static readonly Counter<long> Submitted = Meter.CreateCounter<long>(
+        "asyncrequests.requests.submitted", "{request}", "Requests accepted by the Api.");
+
+    public static readonly Counter<long> Completed = Meter.CreateCounter<long>(
+        "asyncrequests.requests.completed", "{request}", "Requests that reached a terminal status.");
+
+    public static readonly Histogram<double> ProcessingDuration = Meter.CreateHistogram<double>(
+        "asyncrequests.processing.duration", "s", "Time a handler took for one attempt.");
+
+    public static readonly Histogram<double> QueuedDuration = Meter.CreateHistogram<double>(
+        "asyncrequests.queue.duration", "s", "Time from the message being sent to a worker receiving it.");
+
+    public static readonly Histogram<long> Attempts = Meter.CreateHistogram<long>(
+        "asyncrequests.requests.attempts", "{attempt}", "Attempts a request took to reach a terminal status.");
+
+    public static readonly UpDownCounter<long> InFlight = Meter.CreateUpDownCounter<long>(
+        "asyncrequests.handlers.in_flight", "{request}", "Handlers running now.");
+
+    public static class Tags
+    {
+        public const string RequestId = "asyncrequests.request.id";
+        public const string RequestType = "asyncrequests.request.type";
+        public const string Status = "asyncrequests.request.status";
+        public const string Attempt = "asyncrequests.request.attempt";
+        public const string MessagingSystem = "messaging.system";
+        public const string DestinationName = "messaging.destination.name";
+        public const string OperationName = "messaging.operation.name";
+        public const string OperationType = "messaging.operation.type";
+        public const string MessageId = "messaging.message.id";
+        public const string AwsSqs = "aws_sqs";
+    }
+
+    /// <summary>Starts a messaging span (<c>send async-requests</c>, <c>process async-requests</c>) with the convention's attributes.</summary>
+    public static Activity? StartMessagingActivity(
+        string operation, string operationType, ActivityKind kind, string queueName, ActivityContext parent, Guid requestId)
+    {
+        var activity = ActivitySource.StartActivity($"{operation} {queueName}", kind, parent);
+        activity?.SetTag(Tags.MessagingSystem, Tags.AwsSqs)
+            .SetTag(Tags.DestinationName, queueName)
+            .SetTag(Tags.OperationName, operation)
+            .SetTag(Tags.OperationType, operationType)
+            .SetTag(Tags.RequestId, requestId);
+        return activity;
+    }
+}

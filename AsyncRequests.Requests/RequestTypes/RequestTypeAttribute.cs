@@ -1,0 +1,8 @@
+namespace AsyncRequests.Requests.RequestTypes;
+
+/// <summary>Names the request type an input record belongs to, as clients write it in <c>"type"</c>.</summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class RequestTypeAttribute(string name) : Attribute
+{
+    public string Name { get; } = name;
+}

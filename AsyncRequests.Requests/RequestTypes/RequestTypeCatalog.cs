@@ -1,0 +1,119 @@
+using System.Collections.Frozen;
+using System.ComponentModel.DataAnnotations;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AsyncRequests.Requests.RequestTypes;
+
+/// <summary>
+/// The request types this system knows, found from the <see cref="RequestTypeAttribute"/> on the
+/// input records, and the one strict way their input is read, validated and written.
+/// </summary>
+public static class RequestTypeCatalog
+{
+    private static readonly FrozenDictionary<string, Type> s_inputTypes = typeof(RequestInput).Assembly
+        .GetTypes()
+        .Where(t => t.IsSubclassOf(typeof(RequestInput)) && !t.IsAbstract)
+        .ToFrozenDictionary(NameOf, StringComparer.Ordinal);
+
+    /// <summary>Strict on purpose: unknown fields, numbers in strings and integer enums are errors, not guesses.</summary>
+    public static JsonSerializerOptions InputSerializerOptions { get; } = new(JsonSerializerDefaults.Web)
+    {
+        NumberHandling = JsonNumberHandling.Strict,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        MaxDepth = 16,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false) },
+    };
+
+    public static IReadOnlyCollection<string> Names => s_inputTypes.Keys;
+
+    public static string NameOf(Type inputType) =>
+        inputType.GetCustomAttribute<RequestTypeAttribute>()?.Name
+        ?? throw new InvalidOperationException($"{inputType.Name} has no [{nameof(RequestTypeAttribute)}].");
+
+    public static string NameOf<TInput>() where TInput : RequestInput => NameOf(typeof(TInput));
+
+    /// <summary>
+    /// Reads and validates the input of a request of type <paramref name="type"/>. Errors are keyed
+    /// by the JSON path a client wrote (<c>type</c>, <c>input.num1</c>) so they can fix exactly that.
+    /// </summary>
+    public static RequestInputReadResult Read(string? type, JsonElement? input)
+    {
+        if (string.IsNullOrWhiteSpace(type))
+        {
+            return RequestInputReadResult.Invalid("type", "The type field is required.");
+        }
+
+        if (!s_inputTypes.TryGetValue(type, out var inputType))
+        {
+            return RequestInputReadResult.Invalid("type", $"Unknown request type '{Truncate(type)}'. Known types: {string.Join(", ", Names.Order())}.");
+        }
+
+        if (input is not { ValueKind: JsonValueKind.Object } inputObject)
+        {
+            return RequestInputReadResult.Invalid("input", "The input field is required and must be a JSON object.");
+        }
+
+        RequestInput parsed;
+        try
+        {
+            parsed = (RequestInput)inputObject.Deserialize(inputType, InputSerializerOptions)!;
+        }
+        catch (JsonException e)
+        {
+            return RequestInputReadResult.Invalid(ToClientPath(e.Path), DescribeJsonError(e));
+        }
+
+        var results = new List<ValidationResult>();
+        if (Validator.TryValidateObject(parsed, new ValidationContext(parsed), results, validateAllProperties: true))
+        {
+            return RequestInputReadResult.Valid(parsed);
+        }
+
+        var errors = results
+            .SelectMany(r => (r.MemberNames.Any() ? r.MemberNames : [string.Empty]).Select(m => (Key: ToClientPath(m), r.ErrorMessage)))
+            .GroupBy(e => e.Key, e => e.ErrorMessage ?? "Invalid value.")
+            .ToDictionary(g => g.Key, g => g.ToArray());
+        return new RequestInputReadResult(null, errors);
+    }
+
+    public static TInput Deserialize<TInput>(string json) where TInput : RequestInput =>
+        JsonSerializer.Deserialize<TInput>(json, InputSerializerOptions)
+        ?? throw new JsonException($"The stored input of a {NameOf<TInput>()} request is null.");
+
+    public static string Serialize(RequestInput input) =>
+        JsonSerializer.Serialize(input, input.GetType(), InputSerializerOptions);
+
+    /// <summary>Identifies a type and normalized input, so an idempotency key reused for other work is caught.</summary>
+    public static string Hash(string type, string normalizedInput) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{type}\n{normalizedInput}")));
+
+    private static string ToClientPath(string? path)
+    {
+        var member = (path ?? string.Empty).TrimStart('$').TrimStart('.');
+        return member.Length == 0 ? "input" : $"input.{JsonNamingPolicy.CamelCase.ConvertName(member)}";
+    }
+
+    // The serializer's own messages name CLR types; clients need to know what JSON to send instead.
+    private static string DescribeJsonError(JsonException e) => e.Message switch
+    {
+        var m when m.Contains("could not be mapped to any .NET member", StringComparison.Ordinal) => "This field is not part of the input.",
+        var m when m.Contains("maximum configured depth", StringComparison.Ordinal) => "The input is nested too deeply.",
+        _ when e.Path is null => "The input is not valid JSON for this request type.",
+        _ => "The value has the wrong JSON type or is out of range.",
+    };
+
+    private static string Truncate(string value) => value.Length <= 64 ? value : value[..64] + "…";
+}
+
+/// <summary>Either a validated input or the errors that explain why it is not one.</summary>
+public sealed record RequestInputReadResult(RequestInput? Input, IDictionary<string, string[]>? Errors)
+{
+    public static RequestInputReadResult Valid(RequestInput input) => new(input, null);
+
+    public static RequestInputReadResult Invalid(string key, string message) => new(null, new Dictionary<string, string[]> { [key] = [message] });
+}

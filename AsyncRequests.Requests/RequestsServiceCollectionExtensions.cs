@@ -1,0 +1,44 @@
+using Amazon.SQS;
+using AsyncRequests.Requests.Queue;
+using AsyncRequests.Requests.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace AsyncRequests.Requests;
+
+public static class RequestsServiceCollectionExtensions
+{
+    /// <summary>The connection string name, as the Aspire database resource is named.</summary>
+    public const string ConnectionStringName = "requestsdb";
+
+    public const string ReadyTag = "ready";
+
+    /// <summary>The request store (PostgreSQL through EF Core), its health check and telemetry.</summary>
+    public static IHostApplicationBuilder AddRequestStore(this IHostApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName)
+            ?? throw new InvalidOperationException($"Connection string '{ConnectionStringName}' is missing: set ConnectionStrings__{ConnectionStringName}.");
+
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName).ValidateOnStart();
+        builder.Services.AddDbContextPool<RequestsDbContext>(options => options.UseNpgsql(connectionString));
+        builder.Services.AddHealthChecks().AddDbContextCheck<RequestsDbContext>(ConnectionStringName, tags: [ReadyTag]);
+        builder.Services.AddOpenTelemetry()
+            .WithTracing(tracing => tracing.AddSource(RequestTelemetry.Name).AddNpgsql())
+            .WithMetrics(metrics => metrics.AddMeter(RequestTelemetry.Name));
+        return builder;
+    }
+
+    /// <summary>The SQS client (AWS SDK default settings: AWS_REGION, AWS_ENDPOINT_URL_SQS, credential chain) and the queue topology.</summary>
+    public static IHostApplicationBuilder AddRequestQueue(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddDefaultAWSOptions(builder.Configuration.GetAWSOptions());
+        builder.Services.AddAWSService<IAmazonSQS>();
+        builder.Services.AddSingleton<QueueTopology>();
+        builder.Services.AddHealthChecks().AddCheck<QueueHealthCheck>("queue", tags: [ReadyTag]);
+        return builder;
+    }
+}
