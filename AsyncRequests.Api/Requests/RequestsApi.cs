@@ -1,0 +1,132 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AsyncRequests.Requests.RequestTypes;
+using AsyncRequests.Requests.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace AsyncRequests.Api.Requests;
+
+public static class RequestsApi
+{
+    private const int MaxIdempotencyKeyLength = 200;
+
+    /// <summary>Strict like the inputs themselves: a misspelled top-level field is an error, not ignored.</summary>
+    private static readonly JsonSerializerOptions s_bodyOptions = new(JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        MaxDepth = 32,
+    };
+
+    public static IEndpointRouteBuilder MapRequestsApi(this IEndpointRouteBuilder app)
+    {
+        var maxBodyBytes = app.ServiceProvider.GetRequiredService<IOptions<SubmissionOptions>>().Value.MaxBodyBytes;
+        var requests = app.MapGroup("/requests").WithTags("Requests");
+
+        requests.MapPost("/", SubmitAsync)
+            .WithName("SubmitRequest")
+            .WithSummary("Submit work; answers 202 at once with where to follow it.")
+            .Accepts<SubmitRequestBody>("application/json")
+            .WithMetadata(new RequestSizeLimitAttribute(maxBodyBytes))
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+
+        requests.MapGet("/{id:guid}", GetAsync)
+            .WithName("GetRequest")
+            .WithSummary("The status document of a request.");
+
+        return app;
+    }
+
+    private static async Task<Results<Accepted<SubmissionAccepted>, ValidationProblem, ProblemHttpResult>> SubmitAsync(
+        HttpContext http,
+        [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
+        RequestSubmitter submitter,
+        IOptions<SubmissionOptions> options,
+        CancellationToken cancellationToken)
+    {
+        if (!http.Request.HasJsonContentType())
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status415UnsupportedMediaType,
+                detail: "Send the request as JSON with Content-Type: application/json.");
+        }
+
+        if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > MaxIdempotencyKeyLength || idempotencyKey.Any(char.IsControl)))
+        {
+            return Invalid("Idempotency-Key", $"The key must be 1 to {MaxIdempotencyKeyLength} printable characters.");
+        }
+
+        SubmitRequestBody? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync<SubmitRequestBody>(http.Request.Body, s_bodyOptions, cancellationToken);
+        }
+        catch (JsonException e)
+        {
+            return Invalid(string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.'), "The body is not valid JSON of the form {\"type\": \"...\", \"input\": {...}}.");
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status413PayloadTooLarge,
+                detail: $"The body must not be larger than {options.Value.MaxBodyBytes} bytes.");
+        }
+
+        var read = RequestTypeCatalog.Read(body?.Type, body?.Input);
+        if (read.Errors is not null)
+        {
+            return TypedResults.ValidationProblem(read.Errors);
+        }
+
+        var outcome = await submitter.SubmitAsync(body!.Type!, read.Input!, idempotencyKey, cancellationToken);
+        switch (outcome)
+        {
+            case SubmissionOutcome.KeyReused:
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status422UnprocessableEntity,
+                    title: "Idempotency key reused",
+                    detail: "This Idempotency-Key was already used for a request with a different type or input.");
+            case SubmissionOutcome.Replayed replayed:
+                http.Response.Headers["Idempotent-Replayed"] = "true";
+                return Accept(replayed.Request);
+            case SubmissionOutcome.Accepted accepted:
+                return Accept(accepted.Request);
+            default:
+                throw new InvalidOperationException($"Unexpected submission outcome {outcome}.");
+        }
+
+        Accepted<SubmissionAccepted> Accept(AsyncRequest request)
+        {
+            http.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var answer = request.ToSubmissionAccepted();
+            return TypedResults.Accepted(answer.Links.Self, answer);
+        }
+    }
+
+    private static async Task<Results<Ok<RequestStatusDocument>, ProblemHttpResult>> GetAsync(
+        Guid id,
+        HttpContext http,
+        RequestsDbContext db,
+        IOptions<SubmissionOptions> options,
+        CancellationToken cancellationToken)
+    {
+        var request = await db.Requests.AsNoTracking().Include(r => r.History).SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
+        if (request is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"There is no request {id}.");
+        }
+
+        if (!request.Status.IsTerminal())
+        {
+            http.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return TypedResults.Ok(request.ToStatusDocument());
+    }
+
+    private static ValidationProblem Invalid(string key, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [key] = [message] });
+}

@@ -1,0 +1,15 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AsyncRequests.Api.Requests;
+
+public sealed class SubmissionOptions
+{
+    public const string SectionName = "Requests";
+
+    /// <summary>What <c>Retry-After</c> tells a polling client while a request is not terminal.</summary>
+    [Range(1, 3600)]
+    public int RetryAfterSeconds { get; set; } = 1;
+
+    [Range(1024, 16 * 1024 * 1024)]
+    public int MaxBodyBytes { get; set; } = 256 * 1024;
+}
