@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace AsyncRequests.Requests;
@@ -19,11 +20,17 @@ public static class RequestsServiceCollectionExtensions
     /// <summary>The request store (PostgreSQL through EF Core), its health check and telemetry.</summary>
     public static IHostApplicationBuilder AddRequestStore(this IHostApplicationBuilder builder)
     {
-        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName)
-            ?? throw new InvalidOperationException($"Connection string '{ConnectionStringName}' is missing: set ConnectionStrings__{ConnectionStringName}.");
+        builder.Services.AddOptions<DatabaseOptions>()
+            .BindConfiguration(DatabaseOptions.SectionName)
+            .Configure<IConfiguration>((options, configuration) => options.ConnectionString = configuration.GetConnectionString(ConnectionStringName))
+            .Validate(options => !string.IsNullOrWhiteSpace(options.ConnectionString), $"Connection string '{ConnectionStringName}' is missing: set ConnectionStrings__{ConnectionStringName}.")
+            .ValidateOnStart();
 
-        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName).ValidateOnStart();
-        builder.Services.AddDbContextPool<RequestsDbContext>(options => options.UseNpgsql(connectionString));
+        // The factory serves code that runs several database operations at once (a handler's progress
+        // beside its heartbeat); request-scoped code takes a context from the same pool.
+        builder.Services.AddPooledDbContextFactory<RequestsDbContext>((services, options) =>
+            options.UseNpgsql(services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString));
+        builder.Services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<RequestsDbContext>>().CreateDbContext());
         builder.Services.AddHealthChecks().AddDbContextCheck<RequestsDbContext>(ConnectionStringName, tags: [ReadyTag]);
         builder.Services.AddOpenTelemetry()
             .WithTracing(tracing => tracing.AddSource(RequestTelemetry.Name).AddNpgsql())
@@ -35,7 +42,7 @@ public static class RequestsServiceCollectionExtensions
     public static IHostApplicationBuilder AddRequestQueue(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddDefaultAWSOptions(builder.Configuration.GetAWSOptions());
+        builder.Services.AddDefaultAWSOptions(services => services.GetRequiredService<IConfiguration>().GetAWSOptions(), ServiceLifetime.Singleton);
         builder.Services.AddAWSService<IAmazonSQS>();
         builder.Services.AddSingleton<QueueTopology>();
         builder.Services.AddHealthChecks().AddCheck<QueueHealthCheck>("queue", tags: [ReadyTag]);

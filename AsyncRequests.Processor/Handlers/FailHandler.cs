@@ -1,0 +1,17 @@
+using AsyncRequests.Requests.RequestTypes;
+
+namespace AsyncRequests.Processor.Handlers;
+
+/// <summary>Fails on purpose, so retries, backoff and dead-lettering can be seen and tested.</summary>
+public sealed class FailHandler : RequestHandler<FailInput>
+{
+    protected override async Task<object> HandleAsync(FailInput input, RequestContext context, CancellationToken cancellationToken)
+    {
+        await context.SimulateWorkAsync(input.DelayMs, 1, cancellationToken);
+        throw input.Mode switch
+        {
+            FailMode.Transient => new TransientRequestException($"Simulated transient failure on attempt {context.Attempt}."),
+            _ => new InvalidOperationException("Simulated permanent failure."),
+        };
+    }
+}
