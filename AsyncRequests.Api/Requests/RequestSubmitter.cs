@@ -20,7 +20,9 @@ public sealed class RequestSubmitter(RequestsDbContext db, RequestPublisher publ
             return earlier;
         }
 
+        // PostgreSQL keeps microseconds; trimming here makes a replayed answer identical to the first.
         var now = time.GetUtcNow();
+        now = now.AddTicks(-(now.Ticks % 10));
         var request = new AsyncRequest
         {
             Id = Guid.CreateVersion7(now),

@@ -66,7 +66,7 @@ public static class RequestsApi
         }
         catch (JsonException e)
         {
-            return Invalid(string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.'), "The body is not valid JSON of the form {\"type\": \"...\", \"input\": {...}}.");
+            return DescribeBodyError(e);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -126,6 +126,15 @@ public static class RequestsApi
 
         return TypedResults.Ok(request.ToStatusDocument());
     }
+
+    // Blame a field only when the JSON itself was fine; a syntax error is the whole body's.
+    private static ValidationProblem DescribeBodyError(JsonException e) => e.Path switch
+    {
+        "$.type" => Invalid("type", "The type must be a string."),
+        ['$', '.', .. var field] when e.Message.Contains("could not be mapped", StringComparison.Ordinal) =>
+            Invalid(field, "This field is not part of a request; send only type and input."),
+        _ => Invalid("body", "The body is not valid JSON of the form {\"type\": \"...\", \"input\": {...}}."),
+    };
 
     private static ValidationProblem Invalid(string key, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [key] = [message] });
