@@ -1,0 +1,120 @@
+using System.Diagnostics;
+
+namespace AsyncRequests.Tests.Infrastructure;
+
+/// <summary>A server process started by a test, with its output appended to a log file.</summary>
+internal sealed class ChildProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly TextWriter _log;
+
+    private ChildProcess(Process process, TextWriter log)
+    {
+        _process = process;
+        _log = log;
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public static ChildProcess Start(
+        string fileName,
+        string[] arguments,
+        string workingDirectory,
+        string logPath,
+        IReadOnlyDictionary<string, string> environment)
+    {
+        var startInfo = CreateStartInfo(fileName, arguments, workingDirectory);
+        foreach (var (name, value) in environment)
+        {
+            startInfo.Environment[name] = value;
+        }
+
+        // stdout and stderr events arrive on different threads.
+        var log = TextWriter.Synchronized(new StreamWriter(logPath, append: true) { AutoFlush = true });
+        var process = new Process { StartInfo = startInfo };
+        DataReceivedEventHandler append = (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                log.WriteLine(e.Data);
+            }
+        };
+        process.OutputDataReceived += append;
+        process.ErrorDataReceived += append;
+        try
+        {
+            process.Start();
+        }
+        catch
+        {
+            process.Dispose();
+            log.Dispose();
+            throw;
+        }
+
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new ChildProcess(process, log);
+    }
+
+    /// <summary>Kills the process and everything it started, then waits for it to exit.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+        await _log.DisposeAsync();
+    }
+
+    /// <summary>Runs a command to completion and returns its output, or throws with that output if it fails.</summary>
+    public static async Task<string> RunAsync(
+        string fileName, string[] arguments, string workingDirectory, CancellationToken ct)
+    {
+        using var process = Process.Start(CreateStartInfo(fileName, arguments, workingDirectory))!;
+        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        try
+        {
+            await process.WaitForExitAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        var output = await stdout + await stderr;
+        return process.ExitCode == 0
+            ? output
+            : throw new InvalidOperationException(
+                $"'{fileName} {string.Join(' ', arguments)}' exited with code {process.ExitCode}:\n{output}");
+    }
+
+    public static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, name))
+            .FirstOrDefault(File.Exists);
+
+    /// <summary>The last lines of a log file that may still be being written.</summary>
+    public static string Tail(string path, int lines = 50)
+    {
+        if (!File.Exists(path))
+        {
+            return "(no log written)";
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return string.Join('\n', reader.ReadToEnd().TrimEnd().Split('\n').TakeLast(lines));
+    }
+
+    private static ProcessStartInfo CreateStartInfo(string fileName, string[] arguments, string workingDirectory) =>
+        new(fileName, arguments)
+        {
+            WorkingDirectory = workingDirectory,
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+}

@@ -1,0 +1,161 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Amazon.SQS;
+using AsyncRequests.Api.Requests;
+using AsyncRequests.Processor.Processing;
+using AsyncRequests.Requests.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AsyncRequests.Tests.Infrastructure;
+
+/// <summary>
+/// One isolated AsyncRequests system: its own database and queues on the shared servers, the real Api
+/// over HTTP, and real Processors, all in this process. Tests drive it only through HTTP and SQS and
+/// read the database to check what must (or must not) have been written.
+/// </summary>
+public sealed class Pipeline : IAsyncDisposable
+{
+    public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    private static readonly TimeSpan s_defaultWait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(50);
+
+    private readonly ServiceHost<RequestSubmitter> _api;
+    private readonly List<ServiceHost<MessageProcessor>> _processors = [];
+    private readonly Action<IServiceCollection>? _configureServices;
+
+    private Pipeline(Dictionary<string, string?> settings, Action<IServiceCollection>? configureServices, IAmazonSQS sqs)
+    {
+        Settings = settings;
+        _configureServices = configureServices;
+        Sqs = sqs;
+        _api = ServiceHost<RequestSubmitter>.Start(settings, configureServices, overHttp: true);
+        Client = _api.CreateClient();
+    }
+
+    public IReadOnlyDictionary<string, string?> Settings { get; }
+
+    public HttpClient Client { get; }
+
+    /// <summary>A client of the test's own, for looking at the queues from outside.</summary>
+    public IAmazonSQS Sqs { get; }
+
+    public string QueueName => Settings["Queue:QueueName"]!;
+
+    public string DeadLetterQueueName => Settings["Queue:DeadLetterQueueName"]!;
+
+    /// <summary>Starts a pipeline; <paramref name="settings"/> override the test defaults below.</summary>
+    public static async Task<Pipeline> StartAsync(
+        TestServers servers,
+        int processors = 1,
+        IReadOnlyDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? configureServices = null,
+        SqsServer? sqs = null)
+    {
+        var sqsServer = sqs ?? servers.Sqs;
+        var name = $"t{Guid.NewGuid():N}"[..20];
+        var defaults = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:requestsdb"] = await servers.Postgres.CreateDatabaseAsync(name),
+            ["AWS:ServiceURL"] = sqsServer.ServiceUrl.ToString(),
+            ["AWS:Region"] = sqsServer.Region,
+            ["Queue:QueueName"] = $"{name}-requests",
+            ["Queue:DeadLetterQueueName"] = $"{name}-requests-dlq",
+            ["Queue:AutoCreateQueues"] = "true",
+            ["Queue:VisibilityTimeoutSeconds"] = "10",
+            ["Database:MigrateOnStartup"] = "true",
+            ["Outbox:IntervalSeconds"] = "1",
+            ["Outbox:MinimumAgeSeconds"] = "1",
+            ["Processor:WaitTimeSeconds"] = "2",
+            ["Processor:RetryBaseDelaySeconds"] = "0",
+            ["Processor:RetryMaxDelaySeconds"] = "1",
+            ["Processor:DrainTimeoutSeconds"] = "2",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            defaults[key] = value;
+        }
+
+        var pipeline = new Pipeline(defaults, configureServices, sqsServer.CreateClient());
+        for (var i = 0; i < processors; i++)
+        {
+            pipeline.StartProcessor();
+        }
+
+        return pipeline;
+    }
+
+    public ServiceHost<MessageProcessor> StartProcessor()
+    {
+        var processor = ServiceHost<MessageProcessor>.Start(Settings, _configureServices, overHttp: false);
+        _processors.Add(processor);
+        return processor;
+    }
+
+    public Task<HttpResponseMessage> PostAsync(object body, string? idempotencyKey = null)
+    {
+        var message = new HttpRequestMessage(HttpMethod.Post, "/requests") { Content = JsonContent.Create(body) };
+        if (idempotencyKey is not null)
+        {
+            message.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        return Client.SendAsync(message);
+    }
+
+    /// <summary>Submits a request that must be accepted, and returns its id.</summary>
+    public async Task<Guid> SubmitAsync(string type, object input)
+    {
+        using var response = await PostAsync(new { type, input });
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        var accepted = await response.Content.ReadFromJsonAsync<SubmissionAccepted>(JsonOptions);
+        return accepted!.Id;
+    }
+
+    public async Task<RequestStatusDocument> GetAsync(Guid id) =>
+        (await Client.GetFromJsonAsync<RequestStatusDocument>($"/requests/{id}", JsonOptions))!;
+
+    /// <summary>Polls the status document until <paramref name="condition"/> holds; fails with the last document if it never does.</summary>
+    public async Task<RequestStatusDocument> WaitUntilAsync(Guid id, Func<RequestStatusDocument, bool> condition, TimeSpan? timeout = null)
+    {
+        using var deadline = new CancellationTokenSource(timeout ?? s_defaultWait);
+        var document = await GetAsync(id);
+        while (!condition(document))
+        {
+            if (deadline.IsCancellationRequested)
+            {
+                Assert.Fail($"Request {id} did not reach the expected state in time; last seen: {JsonSerializer.Serialize(document, JsonOptions)}");
+            }
+
+            await Task.Delay(s_pollInterval, CancellationToken.None);
+            document = await GetAsync(id);
+        }
+
+        return document;
+    }
+
+    public Task<RequestStatusDocument> WaitForTerminalAsync(Guid id, TimeSpan? timeout = null) =>
+        WaitUntilAsync(id, d => d.Status.IsTerminal(), timeout);
+
+    /// <summary>A context on the pipeline's own database, to check what was (not) written.</summary>
+    public RequestsDbContext CreateDbContext() =>
+        new(new DbContextOptionsBuilder<RequestsDbContext>().UseNpgsql(Settings["ConnectionStrings:requestsdb"]).Options);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var processor in _processors)
+        {
+            await processor.DisposeAsync();
+        }
+
+        Client.Dispose();
+        await _api.DisposeAsync();
+        Sqs.Dispose();
+    }
+}

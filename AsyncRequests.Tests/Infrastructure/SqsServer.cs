@@ -1,0 +1,198 @@
+using System.Globalization;
+using Amazon.Runtime;
+using Amazon.SQS;
+
+namespace AsyncRequests.Tests.Infrastructure;
+
+/// <summary>
+/// A local SQS-protocol server (fauxqs, pinned in tools/sqs-emulator) on 127.0.0.1, run with the
+/// Node 22 installed there: the machine's own node may be too old for it.
+/// </summary>
+public sealed class SqsServer : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private static readonly SemaphoreSlim InstallLock = new(1, 1);
+    private static readonly HttpClient Http = new();
+
+    // fauxqs always listens on 0.0.0.0; this preload keeps its socket on loopback.
+    private const string LoopbackOnly =
+        """
+        import net from "node:net";
+        const listen = net.Server.prototype.listen;
+        net.Server.prototype.listen = function (options, ...rest) {
+          return listen.call(this, typeof options === "object" ? { ...options, host: "127.0.0.1" } : options, ...rest);
+        };
+        """;
+
+    private readonly string _emulatorDirectory;
+    private readonly string _root;
+    private readonly bool _persistent;
+    private ChildProcess? _process;
+
+    private SqsServer(string emulatorDirectory, string root, int port, bool persistent)
+    {
+        _emulatorDirectory = emulatorDirectory;
+        _root = root;
+        _persistent = persistent;
+        ServiceUrl = new Uri($"http://127.0.0.1:{port}");
+    }
+
+    public Uri ServiceUrl { get; }
+
+    public string Region => "us-east-1";
+
+    private string LogPath => Path.Combine(_root, "fauxqs.log");
+
+    /// <summary>
+    /// Starts fauxqs and returns once it answers. A <paramref name="persistent"/> server keeps its
+    /// queues and messages in SQLite, so they survive <see cref="StopAsync"/> and <see cref="StartAgainAsync"/>.
+    /// </summary>
+    public static async Task<SqsServer> StartAsync(bool persistent = false, CancellationToken ct = default)
+    {
+        var emulatorDirectory = await EnsureInstalledAsync(ct);
+        var root = Directory.CreateTempSubdirectory("asyncrequests-sqs-").FullName;
+        var server = new SqsServer(emulatorDirectory, root, FreePort.Next(), persistent);
+        try
+        {
+            await server.LaunchAsync(ct);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts the server again after <see cref="StopAsync"/>, on the same port and data.</summary>
+    public Task StartAgainAsync(CancellationToken ct = default) => LaunchAsync(ct);
+
+    /// <summary>Kills the server, as in a crash; a non-persistent server loses all its queues.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is not null)
+        {
+            await _process.DisposeAsync();
+            _process = null;
+        }
+    }
+
+    public IAmazonSQS CreateClient() => new AmazonSQSClient(
+        new BasicAWSCredentials("test", "test"),
+        new AmazonSQSConfig { ServiceURL = ServiceUrl.ToString(), AuthenticationRegion = Region });
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    private async Task LaunchAsync(CancellationToken ct)
+    {
+        if (_process is not null)
+        {
+            throw new InvalidOperationException("fauxqs is already running.");
+        }
+
+        var environment = new Dictionary<string, string>
+        {
+            ["FAUXQS_PORT"] = ServiceUrl.Port.ToString(CultureInfo.InvariantCulture),
+            ["FAUXQS_DEFAULT_REGION"] = Region,
+        };
+        if (_persistent)
+        {
+            environment["FAUXQS_DATA_DIR"] = Path.Combine(_root, "data");
+            environment["FAUXQS_PERSISTENCE"] = "true";
+        }
+
+        // dist/server.js, not the fauxqs bin (dist/cli.js): only server.js reads the persistence variables.
+        _process = ChildProcess.Start(
+            NodePath(_emulatorDirectory),
+            ["--import", "data:text/javascript," + Uri.EscapeDataString(LoopbackOnly), ServerScript(_emulatorDirectory)],
+            _emulatorDirectory,
+            LogPath,
+            environment);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(StartTimeout);
+        try
+        {
+            await WaitUntilHealthyAsync(_process, timeout.Token);
+        }
+        catch (Exception e) when (e is InvalidOperationException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            throw new InvalidOperationException(
+                $"fauxqs did not start on {ServiceUrl} within {StartTimeout.TotalSeconds}s. {e.Message}\nLog:\n{ChildProcess.Tail(LogPath)}",
+                e);
+        }
+    }
+
+    private async Task WaitUntilHealthyAsync(ChildProcess process, CancellationToken ct)
+    {
+        var health = new Uri(ServiceUrl, "health");
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException("fauxqs exited.");
+            }
+
+            try
+            {
+                using var response = await Http.GetAsync(health, ct);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50), ct);
+        }
+    }
+
+    /// <summary>Runs npm ci in tools/sqs-emulator unless its packages are already installed.</summary>
+    private static async Task<string> EnsureInstalledAsync(CancellationToken ct)
+    {
+        var directory = FindEmulatorDirectory();
+        await InstallLock.WaitAsync(ct);
+        try
+        {
+            if (!File.Exists(NodePath(directory)) || !File.Exists(ServerScript(directory)))
+            {
+                var npm = ChildProcess.FindOnPath("npm") ?? throw new InvalidOperationException(
+                    "npm not found on PATH; it installs the SQS emulator in tools/sqs-emulator. Install Node.js and npm (apt-get install npm).");
+                await ChildProcess.RunAsync(npm, ["ci", "--no-audit", "--no-fund"], directory, ct);
+            }
+        }
+        finally
+        {
+            InstallLock.Release();
+        }
+
+        return directory;
+    }
+
+    private static string NodePath(string emulatorDirectory) =>
+        Path.Combine(emulatorDirectory, "node_modules", "node", "bin", "node");
+
+    private static string ServerScript(string emulatorDirectory) =>
+        Path.Combine(emulatorDirectory, "node_modules", "fauxqs", "dist", "server.js");
+
+    private static string FindEmulatorDirectory()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, "tools", "sqs-emulator");
+            if (File.Exists(Path.Combine(candidate, "package.json")))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException($"No tools/sqs-emulator/package.json in or above {AppContext.BaseDirectory}.");
+    }
+}

@@ -1,0 +1,96 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Amazon.SQS.Model;
+using AsyncRequests.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace AsyncRequests.Tests.Pipeline;
+
+/// <summary>Bad input is refused with a ProblemDetails body and leaves nothing behind: no row, no message.</summary>
+public sealed class SubmissionValidationTests(TestServers servers) : IAsyncLifetime
+{
+    private Infrastructure.Pipeline _pipeline = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0);
+        // Health asks for the queue, which creates it, so "no message" below is checked on a real queue.
+        using var health = await _pipeline.Client.GetAsync("/health", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    public ValueTask DisposeAsync() => _pipeline.DisposeAsync();
+
+    public static TheoryData<string, string, string> InvalidBodies => new()
+    {
+        { "unknown type", """{"type":"divide","input":{"num1":1,"num2":2}}""", "type" },
+        { "missing type", """{"input":{"num1":1,"num2":2}}""", "type" },
+        { "missing input", """{"type":"multiply"}""", "input" },
+        { "input not an object", """{"type":"multiply","input":[1,2]}""", "input" },
+        { "missing field", """{"type":"multiply","input":{"num1":1}}""", "input.num2" },
+        { "number as string", """{"type":"multiply","input":{"num1":"1","num2":2}}""", "input.num1" },
+        { "number out of range", """{"type":"multiply","input":{"num1":1e300,"num2":2}}""", "input.num1" },
+        { "unknown input field", """{"type":"multiply","input":{"num1":1,"num2":2,"num3":3}}""", "input.num3" },
+        { "unknown top-level field", """{"type":"multiply","input":{"num1":1,"num2":2},"priority":1}""", "priority" },
+        { "empty numbers", """{"type":"compute","input":{"numbers":[]}}""", "input.numbers" },
+        { "empty text", """{"type":"transform","input":{"text":""}}""", "input.text" },
+        { "unknown fail mode", """{"type":"fail","input":{"mode":"sometimes"}}""", "input.mode" },
+        { "negative delay", """{"type":"multiply","input":{"num1":1,"num2":2,"delayMs":-1}}""", "input.delayMs" },
+        { "malformed JSON", """{"type":"multiply","input":{"num1":1,""", "body" },
+        { "empty body", "", "body" },
+        { "JSON null", "null", "type" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidBodies))]
+    public async Task Invalid_input_is_a_400_validation_problem_naming_the_field(string because, string body, string field)
+    {
+        using var response = await _pipeline.Client.PostAsync("/requests", new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, because);
+        var problem = await ReadProblemAsync(response);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"{because}: {problem}");
+        await AssertNothingStoredOrQueuedAsync();
+    }
+
+    [Fact]
+    public async Task An_oversized_body_is_a_413_problem()
+    {
+        var text = new string('x', 300 * 1024);
+
+        using var response = await _pipeline.PostAsync(new { type = "transform", input = new { text } });
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        await ReadProblemAsync(response);
+        await AssertNothingStoredOrQueuedAsync();
+    }
+
+    [Fact]
+    public async Task A_body_that_is_not_json_is_a_415_problem()
+    {
+        using var response = await _pipeline.Client.PostAsync("/requests", new StringContent("num1=5&num2=10", Encoding.UTF8, "application/x-www-form-urlencoded"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        await ReadProblemAsync(response);
+        await AssertNothingStoredOrQueuedAsync();
+    }
+
+    private static async Task<JsonElement> ReadProblemAsync(HttpResponseMessage response)
+    {
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = JsonElement.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal((int)response.StatusCode, problem.GetProperty("status").GetInt32());
+        return problem;
+    }
+
+    private async Task AssertNothingStoredOrQueuedAsync()
+    {
+        await using var db = _pipeline.CreateDbContext();
+        Assert.Equal(0, await db.Requests.CountAsync(TestContext.Current.CancellationToken));
+
+        var queueUrl = (await _pipeline.Sqs.GetQueueUrlAsync(_pipeline.QueueName, TestContext.Current.CancellationToken)).QueueUrl;
+        var received = await _pipeline.Sqs.ReceiveMessageAsync(new ReceiveMessageRequest(queueUrl) { WaitTimeSeconds = 0, MaxNumberOfMessages = 10 }, TestContext.Current.CancellationToken);
+        Assert.Empty(received.Messages ?? []);
+    }
+}
