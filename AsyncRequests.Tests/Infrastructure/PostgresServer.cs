@@ -57,8 +57,11 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Starts the server again after <see cref="StopAsync"/>, on the same port and data.</summary>
     public Task StartAgainAsync(CancellationToken ct = default) => LaunchAsync(ct);
 
-    public Task RestartAsync(CancellationToken ct = default) =>
-        RunToolAsync("pg_ctl", ["restart", "-D", DataDirectory, "-m", "fast", "-w"], ct);
+    public async Task RestartAsync(CancellationToken ct = default)
+    {
+        await StopAsync(ct);
+        await LaunchAsync(ct);
+    }
 
     public string ConnectionStringFor(string database) => new NpgsqlConnectionStringBuilder
     {
@@ -123,7 +126,8 @@ public sealed class PostgresServer : IAsyncDisposable
             ct);
     }
 
-    // pg_ctl -w returns once the server reports it accepts connections, or fails after the timeout.
+    // pg_ctl -w returns once the server accepts connections, or fails after the timeout. Without -l
+    // the server would inherit pg_ctl's output pipes and keep them open.
     private async Task LaunchAsync(CancellationToken ct)
     {
         try

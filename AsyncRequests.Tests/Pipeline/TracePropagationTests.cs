@@ -9,7 +9,7 @@ public sealed class TracePropagationTests(TestServers servers)
     [Fact]
     public async Task The_submit_trace_continues_through_the_queue_into_the_processor()
     {
-        var exported = new List<Activity>();
+        var exported = new ExportedSpans();
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(
             servers,
             configureServices: services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(exported)));
@@ -23,7 +23,7 @@ public sealed class TracePropagationTests(TestServers servers)
         var document = await pipeline.WaitForTerminalAsync(id);
 
         Assert.Equal(traceId.ToString(), document.TraceId);
-        var spans = await WaitForSpansAsync(exported, traceId, "handle multiply");
+        var spans = await exported.WaitForTraceAsync(traceId, "handle multiply");
         var server = Assert.Single(spans, s => s.Kind == ActivityKind.Server && s.DisplayName.StartsWith("POST", StringComparison.Ordinal));
         var send = Assert.Single(spans, s => s.DisplayName == $"send {pipeline.QueueName}");
         var process = Assert.Single(spans, s => s.DisplayName == $"process {pipeline.QueueName}");
@@ -44,27 +44,5 @@ public sealed class TracePropagationTests(TestServers servers)
         }
 
         Assert.Equal(send.GetTagItem("messaging.message.id"), process.GetTagItem("messaging.message.id"));
-    }
-
-    /// <summary>Spans are exported as they end; the handler span ends last, just after the outcome is stored.</summary>
-    private static async Task<List<Activity>> WaitForSpansAsync(List<Activity> exported, ActivityTraceId traceId, string lastSpan)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (true)
-        {
-            List<Activity> spans;
-            lock (exported)
-            {
-                // Every host's tracer sees every span of this process, so one span can be exported more than once.
-                spans = [.. exported.Where(a => a.TraceId == traceId).DistinctBy(a => a.SpanId)];
-            }
-
-            if (spans.Any(s => s.DisplayName == lastSpan) || deadline.IsCancellationRequested)
-            {
-                return spans;
-            }
-
-            await Task.Delay(20, CancellationToken.None);
-        }
     }
 }
