@@ -57,12 +57,6 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Starts the server again after <see cref="StopAsync"/>, on the same port and data.</summary>
     public Task StartAgainAsync(CancellationToken ct = default) => LaunchAsync(ct);
 
-    public async Task RestartAsync(CancellationToken ct = default)
-    {
-        await StopAsync(ct);
-        await LaunchAsync(ct);
-    }
-
     public string ConnectionStringFor(string database) => new NpgsqlConnectionStringBuilder
     {
         Host = "127.0.0.1",
@@ -95,7 +89,10 @@ public sealed class PostgresServer : IAsyncDisposable
             await RunToolAsync("pg_ctl", ["stop", "-D", DataDirectory, "-m", "immediate", "-w"], CancellationToken.None);
         }
 
-        Directory.Delete(_root, recursive: true);
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
     }
 
     private async Task InitializeAsync(CancellationToken ct)

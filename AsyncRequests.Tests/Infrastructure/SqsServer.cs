@@ -12,7 +12,9 @@ public sealed class SqsServer : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private static readonly SemaphoreSlim InstallLock = new(1, 1);
-    private static readonly HttpClient Http = new();
+
+    // Short, so that a hung probe does not delay noticing that fauxqs exited.
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(1) };
 
     // fauxqs always listens on 0.0.0.0; this preload keeps its socket on loopback.
     private const string LoopbackOnly =
@@ -84,7 +86,10 @@ public sealed class SqsServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        Directory.Delete(_root, recursive: true);
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
     }
 
     private async Task LaunchAsync(CancellationToken ct)
@@ -115,43 +120,54 @@ public sealed class SqsServer : IAsyncDisposable
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(StartTimeout);
+        var answered = false;
         try
         {
-            await WaitUntilHealthyAsync(_process, timeout.Token);
+            answered = await AnswersAsync(_process, timeout.Token);
         }
-        catch (Exception e) when (e is InvalidOperationException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // Timed out: reported below.
+        }
+        finally
+        {
+            if (!answered)
+            {
+                await StopAsync();
+            }
+        }
+
+        if (!answered)
         {
             throw new InvalidOperationException(
-                $"fauxqs did not start on {ServiceUrl} within {StartTimeout.TotalSeconds}s. {e.Message}\nLog:\n{ChildProcess.Tail(LogPath)}",
-                e);
+                $"fauxqs did not start on {ServiceUrl}: it exited or gave no answer within {StartTimeout.TotalSeconds} s. "
+                + $"Log:\n{ChildProcess.Tail(LogPath)}");
         }
     }
 
-    private async Task WaitUntilHealthyAsync(ChildProcess process, CancellationToken ct)
+    /// <summary>Polls the health endpoint until it answers (true) or the process exits (false).</summary>
+    private async Task<bool> AnswersAsync(ChildProcess process, CancellationToken ct)
     {
         var health = new Uri(ServiceUrl, "health");
-        while (true)
+        while (!process.HasExited)
         {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException("fauxqs exited.");
-            }
-
             try
             {
                 using var response = await Http.GetAsync(health, ct);
                 if (response.IsSuccessStatusCode)
                 {
-                    return;
+                    return true;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !ct.IsCancellationRequested))
             {
-                // Not listening yet.
+                // Not answering yet.
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(50), ct);
         }
+
+        return false;
     }
 
     /// <summary>Runs npm ci in tools/sqs-emulator unless its packages are already installed.</summary>
