@@ -1,6 +1,6 @@
+using AsyncRequests.Requests.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
-using Npgsql;
 
 namespace AsyncRequests.Api;
 
@@ -15,7 +15,7 @@ internal sealed partial class DatabaseUnavailableExceptionHandler(IProblemDetail
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        if (!IsDatabaseUnavailable(exception))
+        if (!DatabaseErrors.IsUnavailable(exception))
         {
             return false;
         }
@@ -34,19 +34,6 @@ internal sealed partial class DatabaseUnavailableExceptionHandler(IProblemDetail
                 Detail = "The request store is unreachable right now. Try again shortly.",
             },
         });
-    }
-
-    private static bool IsDatabaseUnavailable(Exception exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is NpgsqlException { IsTransient: true } or NpgsqlException { InnerException: System.Net.Sockets.SocketException })
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The request store is unavailable; answering 503")]

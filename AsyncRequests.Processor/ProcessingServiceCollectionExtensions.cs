@@ -10,14 +10,18 @@ public static class ProcessingServiceCollectionExtensions
     public static IHostApplicationBuilder AddRequestProcessing(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<ProcessorOptions>().BindConfiguration(ProcessorOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        // Shutdown waits for the drain plus the time to record outcomes and hand back unfinished work.
+        // Shutdown waits for the drain (or the last long poll, if longer) plus the time to record
+        // outcomes and hand back unfinished work.
         builder.Services.AddOptions<HostOptions>().Configure<Microsoft.Extensions.Options.IOptions<ProcessorOptions>>((host, processor) =>
-            host.ShutdownTimeout = TimeSpan.FromSeconds(processor.Value.DrainTimeoutSeconds + 15));
+            host.ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(processor.Value.DrainTimeoutSeconds, processor.Value.WaitTimeSeconds) + 15));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RequestLeases>();
-        builder.Services.AddSingleton<SchemaGate>();
+        builder.Services.AddSingleton<DatabaseGate>();
+        builder.Services.AddSingleton<RunningRequests>();
         builder.Services.AddSingleton<MessageProcessor>();
         builder.Services.AddHostedService<RequestPoller>();
+        builder.Services.AddHostedService<DeadLetterPoller>();
+        builder.Services.AddHostedService<CancellationWatcher>();
         builder.Services.AddRequestHandlers();
         return builder;
     }

@@ -24,6 +24,10 @@ public sealed class ProcessorOptions
     [Range(0, 43_200)]
     public int RetryMaxDelaySeconds { get; set; } = 60;
 
+    /// <summary>How often running requests are checked for a client's cancellation.</summary>
+    [Range(50, 60_000)]
+    public int CancellationCheckMilliseconds { get; set; } = 500;
+
     /// <summary>How long a stopping instance lets running handlers finish before it hands their requests back.</summary>
     [Range(0, 3600)]
     public int DrainTimeoutSeconds { get; set; } = 20;

@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Globalization;
+using Amazon.SQS.Model;
+using AsyncRequests.Requests.Storage;
 
 namespace AsyncRequests.Requests;
 
@@ -45,6 +48,24 @@ public static class RequestTelemetry
         public const string OperationType = "messaging.operation.type";
         public const string MessageId = "messaging.message.id";
         public const string AwsSqs = "aws_sqs";
+    }
+
+    public static void RecordCompleted(string type, RequestStatus status, int attempts)
+    {
+        var tags = new TagList { { Tags.RequestType, type }, { Tags.Status, status.ToWireName() } };
+        Completed.Add(1, tags);
+        Attempts.Record(attempts, tags);
+    }
+
+    /// <summary>Time from send to first receive; later deliveries would count retry delays as queueing.</summary>
+    public static void RecordQueued(Message message, string type)
+    {
+        if (message.Attributes?.GetValueOrDefault("ApproximateReceiveCount") == "1"
+            && long.TryParse(message.Attributes.GetValueOrDefault("SentTimestamp"), NumberStyles.None, CultureInfo.InvariantCulture, out var sentMs))
+        {
+            var queued = DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeMilliseconds(sentMs);
+            QueuedDuration.Record(Math.Max(0, queued.TotalSeconds), new KeyValuePair<string, object?>(Tags.RequestType, type));
+        }
     }
 
     /// <summary>Starts a messaging span (<c>send async-requests</c>, <c>process async-requests</c>) with the convention's attributes.</summary>

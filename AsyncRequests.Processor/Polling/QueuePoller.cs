@@ -5,35 +5,50 @@ using Amazon.SQS;
 using Amazon.SQS.Model;
 using AsyncRequests.Processor.Processing;
 using AsyncRequests.Requests.Queue;
-using Microsoft.Extensions.Options;
+using AsyncRequests.Requests.Storage;
 
 namespace AsyncRequests.Processor.Polling;
 
 /// <summary>
-/// Owns the request queue: long-polls it for no more messages than there are free handler slots,
-/// hands each to the <see cref="MessageProcessor"/>, and acts on what it decides. On shutdown it
-/// stops receiving, lets running handlers finish within the drain timeout, then hands the rest back.
+/// Owns one queue: long-polls it for no more messages than there are free handler slots, hands each
+/// to <see cref="HandleAsync"/>, and acts on what that decides. It stops receiving while the
+/// database is unreachable, and on shutdown stops receiving, lets running handlers finish within
+/// the drain timeout, then hands the rest back.
 /// </summary>
-public sealed partial class RequestPoller(
+public abstract partial class QueuePoller(
     IAmazonSQS sqs,
     QueueTopology topology,
-    SchemaGate schema,
-    MessageProcessor processor,
-    IOptions<ProcessorOptions> options,
+    DatabaseGate database,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
-    ILogger<RequestPoller> logger) : BackgroundService
+    ILogger logger) : BackgroundService
 {
     private const int MaxMessagesPerReceive = 10;
     private static readonly TimeSpan s_maxReceiveBackoff = TimeSpan.FromSeconds(30);
+    private volatile bool _databaseUnavailable;
+
+    protected TimeProvider Time { get; } = time;
+
+    protected abstract int MaxConcurrency { get; }
+
+    protected abstract TimeSpan DrainTimeout { get; }
+
+    protected abstract int WaitTimeSeconds { get; }
+
+    protected abstract string QueueUrlOf(QueueUrls urls);
+
+    /// <param name="message">The received message.</param>
+    /// <param name="queueUrl">The queue it came from.</param>
+    /// <param name="handOver">Cancelled when this instance stops and must hand unfinished work back.</param>
+    protected abstract Task<MessageDisposition> HandleAsync(Message message, string queueUrl, CancellationToken handOver);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         string queueUrl;
         try
         {
-            await schema.WaitUntilReadyAsync(stoppingToken);
-            queueUrl = (await topology.GetUrlsAsync(stoppingToken)).Queue;
+            await database.WaitUntilReadyAsync(stoppingToken);
+            queueUrl = QueueUrlOf(await topology.GetUrlsAsync(stoppingToken));
         }
         catch (Exception e) when (IsFatal(e))
         {
@@ -41,19 +56,21 @@ public sealed partial class RequestPoller(
             return;
         }
 
-        var settings = options.Value;
         var deleter = new MessageDeleter(sqs, queueUrl, logger);
         var deleting = deleter.RunAsync();
         using var handOver = new CancellationTokenSource();
-        var slots = new SemaphoreSlim(settings.MaxConcurrency, settings.MaxConcurrency);
+        var slots = new SemaphoreSlim(MaxConcurrency, MaxConcurrency);
         var running = new ConcurrentDictionary<Task, byte>();
-        LogStarted(logger, queueUrl, settings.MaxConcurrency);
+        long stopRequestedAt = 0;
+        using var stopping = stoppingToken.Register(() => stopRequestedAt = Time.GetTimestamp());
+        LogStarted(logger, queueUrl, MaxConcurrency);
 
         await ReceiveUntilStoppedAsync(queueUrl, slots, running, deleter, handOver.Token, stoppingToken);
 
-        LogDraining(logger, running.Count, settings.DrainTimeoutSeconds);
+        LogDraining(logger, queueUrl, running.Count, DrainTimeout.TotalSeconds);
         var all = Task.WhenAll(running.Keys);
-        if (await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(settings.DrainTimeoutSeconds), time, CancellationToken.None)) != all)
+        var drainLeft = DrainTimeout - Time.GetElapsedTime(stopRequestedAt);
+        if (drainLeft <= TimeSpan.Zero || await Task.WhenAny(all, Task.Delay(drainLeft, Time, CancellationToken.None)) != all)
         {
             await handOver.CancelAsync();
             await all;
@@ -61,7 +78,7 @@ public sealed partial class RequestPoller(
 
         deleter.Complete();
         await deleting;
-        LogStopped(logger);
+        LogStopped(logger, queueUrl);
     }
 
     private async Task ReceiveUntilStoppedAsync(
@@ -84,16 +101,24 @@ public sealed partial class RequestPoller(
             List<Message> messages;
             try
             {
+                if (_databaseUnavailable)
+                {
+                    await database.WaitUntilReadyAsync(stoppingToken);
+                    _databaseUnavailable = false;
+                }
+
+                // Never cancelled: a long poll abandoned by its client still takes messages on the server,
+                // hiding them for a whole visibility timeout. On shutdown the last receive runs out instead.
                 var response = await sqs.ReceiveMessageAsync(
                     new ReceiveMessageRequest
                     {
                         QueueUrl = queueUrl,
                         MaxNumberOfMessages = wanted,
-                        WaitTimeSeconds = options.Value.WaitTimeSeconds,
+                        WaitTimeSeconds = WaitTimeSeconds,
                         MessageAttributeNames = ["All"],
                         MessageSystemAttributeNames = ["SentTimestamp", "ApproximateReceiveCount"],
                     },
-                    stoppingToken);
+                    CancellationToken.None);
                 messages = response.Messages ?? [];
                 consecutiveFailures = 0;
             }
@@ -113,10 +138,10 @@ public sealed partial class RequestPoller(
                 slots.Release(wanted);
                 consecutiveFailures++;
                 var delay = TimeSpan.FromSeconds(Math.Min(s_maxReceiveBackoff.TotalSeconds, Math.Pow(2, consecutiveFailures - 1)));
-                LogReceiveFailed(logger, consecutiveFailures, delay.TotalSeconds, e);
+                LogReceiveFailed(logger, queueUrl, consecutiveFailures, delay.TotalSeconds, e);
                 try
                 {
-                    await Task.Delay(delay, time, stoppingToken);
+                    await Task.Delay(delay, Time, stoppingToken);
                 }
                 catch (OperationCanceledException)
                 {
@@ -126,6 +151,14 @@ public sealed partial class RequestPoller(
                 continue;
             }
 
+            if (stoppingToken.IsCancellationRequested)
+            {
+                // Received while stopping: hand them straight back rather than start work now.
+                slots.Release(wanted);
+                await Task.WhenAll(messages.Select(m => HandBackUnstartedAsync(queueUrl, m)));
+                return;
+            }
+
             if (wanted > messages.Count)
             {
                 slots.Release(wanted - messages.Count);
@@ -133,7 +166,7 @@ public sealed partial class RequestPoller(
 
             foreach (var message in messages)
             {
-                var handling = HandleAsync(message, queueUrl, slots, deleter, handOver);
+                var handling = HandleAndSettleAsync(message, queueUrl, slots, deleter, handOver);
                 running.TryAdd(handling, 0);
                 _ = handling.ContinueWith(t => running.TryRemove(t, out _), TaskScheduler.Default);
             }
@@ -161,13 +194,13 @@ public sealed partial class RequestPoller(
         return taken;
     }
 
-    private async Task HandleAsync(Message message, string queueUrl, SemaphoreSlim slots, MessageDeleter deleter, CancellationToken handOver)
+    private async Task HandleAndSettleAsync(Message message, string queueUrl, SemaphoreSlim slots, MessageDeleter deleter, CancellationToken handOver)
     {
         try
         {
             // Off the receive loop at once, so one slow claim never delays the next receive.
             await Task.Yield();
-            switch (await processor.ProcessAsync(message, queueUrl, handOver))
+            switch (await HandleAsync(message, queueUrl, handOver))
             {
                 case MessageDisposition.DeleteMessage:
                     deleter.Enqueue(message.ReceiptHandle);
@@ -180,11 +213,24 @@ public sealed partial class RequestPoller(
         catch (Exception e)
         {
             // The message stays; its visibility timeout brings it back to this or another worker.
+            _databaseUnavailable |= DatabaseErrors.IsUnavailable(e);
             LogMessageFailed(logger, message.MessageId, e);
         }
         finally
         {
             slots.Release();
+        }
+    }
+
+    private async Task HandBackUnstartedAsync(string queueUrl, Message message)
+    {
+        try
+        {
+            await sqs.ChangeMessageVisibilityAsync(queueUrl, message.ReceiptHandle, 0, CancellationToken.None);
+        }
+        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException)
+        {
+            LogMessageFailed(logger, message.MessageId, e);
         }
     }
 
@@ -203,18 +249,18 @@ public sealed partial class RequestPoller(
     [LoggerMessage(Level = LogLevel.Information, Message = "Polling {QueueUrl} with up to {MaxConcurrency} handlers")]
     private static partial void LogStarted(ILogger logger, string queueUrl, int maxConcurrency);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Receive failed {Failures} time(s) in a row; retrying in {DelaySeconds}s")]
-    private static partial void LogReceiveFailed(ILogger logger, int failures, double delaySeconds, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Receiving from {QueueUrl} failed {Failures} time(s) in a row; retrying in {DelaySeconds}s")]
+    private static partial void LogReceiveFailed(ILogger logger, string queueUrl, int failures, double delaySeconds, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Handling message {MessageId} failed; it will be delivered again")]
     private static partial void LogMessageFailed(ILogger logger, string messageId, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "The request queue cannot be used (missing queue or access denied); stopping the Processor")]
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The queue cannot be used (missing queue or access denied); stopping the Processor")]
     private static partial void LogFatal(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stopped receiving; draining {Count} running handlers for up to {DrainSeconds}s")]
-    private static partial void LogDraining(ILogger logger, int count, int drainSeconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopped receiving from {QueueUrl}; draining {Count} running handlers for up to {DrainSeconds}s")]
+    private static partial void LogDraining(ILogger logger, string queueUrl, int count, double drainSeconds);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Processor stopped")]
-    private static partial void LogStopped(ILogger logger);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopped polling {QueueUrl}")]
+    private static partial void LogStopped(ILogger logger, string queueUrl);
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using Amazon.SQS;
 using Amazon.SQS.Model;
@@ -17,6 +16,7 @@ namespace AsyncRequests.Processor.Processing;
 /// </summary>
 public sealed partial class MessageProcessor(
     RequestLeases leases,
+    RunningRequests runningRequests,
     IServiceScopeFactory scopes,
     IAmazonSQS sqs,
     IOptions<ProcessorOptions> processorOptions,
@@ -25,6 +25,7 @@ public sealed partial class MessageProcessor(
     ILogger<MessageProcessor> logger)
 {
     private static readonly JsonSerializerOptions s_resultOptions = new(JsonSerializerDefaults.Web);
+    private static readonly TimeSpan s_maxRecordBackoff = TimeSpan.FromSeconds(2);
 
     /// <param name="message">The received message.</param>
     /// <param name="queueUrl">Where it came from, for the heartbeat.</param>
@@ -37,12 +38,11 @@ public sealed partial class MessageProcessor(
             return MessageDisposition.Delete;
         }
 
-        var queueName = queueOptions.Value.QueueName;
         var producer = MessageTraceContext.Extract(message.MessageAttributes);
         using var activity = RequestTelemetry.StartMessagingActivity(
-            "process", "process", ActivityKind.Consumer, queueName, producer.ActivityContext, request.RequestId);
+            "process", "process", ActivityKind.Consumer, queueOptions.Value.QueueName, producer.ActivityContext, request.RequestId);
         activity?.SetTag(RequestTelemetry.Tags.MessageId, message.MessageId);
-        RecordQueuedDuration(message, request.Type);
+        RequestTelemetry.RecordQueued(message, request.Type);
 
         var owner = Guid.CreateVersion7();
         var claim = await leases.ClaimAsync(request.RequestId, owner, handOver);
@@ -50,7 +50,7 @@ public sealed partial class MessageProcessor(
         {
             case ClaimResult.Claimed claimed:
                 activity?.SetTag(RequestTelemetry.Tags.Attempt, claimed.Request.Attempts);
-                return await RunAsync(claimed.Request, owner, message, queueUrl, activity, handOver);
+                return await RunAsync(claimed.Request, owner, message.ReceiptHandle, queueUrl, activity, handOver);
             case ClaimResult.NotFound:
                 LogUnknownRequest(logger, request.RequestId, message.MessageId);
                 return MessageDisposition.Delete;
@@ -64,7 +64,7 @@ public sealed partial class MessageProcessor(
                 var error = $"The worker of attempt {exhausted.Request.Attempts} of {processorOptions.Value.MaxAttempts} stopped responding; no attempts are left.";
                 if (await leases.FailAbandonedAsync(request.RequestId, error, CancellationToken.None))
                 {
-                    RecordCompleted(exhausted.Request.Type, RequestStatus.Failed, exhausted.Request.Attempts);
+                    RequestTelemetry.RecordCompleted(exhausted.Request.Type, RequestStatus.Failed, exhausted.Request.Attempts);
                 }
 
                 return MessageDisposition.Delete;
@@ -74,17 +74,23 @@ public sealed partial class MessageProcessor(
     }
 
     private async Task<MessageDisposition> RunAsync(
-        AsyncRequest request, Guid owner, Message message, string queueUrl, Activity? activity, CancellationToken handOver)
+        AsyncRequest request, Guid owner, string receiptHandle, string queueUrl, Activity? activity, CancellationToken handOver)
     {
         var attempt = request.Attempts;
-        using var handlerStop = CancellationTokenSource.CreateLinkedTokenSource(handOver);
-        using var heartbeatStop = new CancellationTokenSource();
-        var lease = new LeaseWatch();
-        var heartbeat = KeepAliveAsync(request.Id, owner, message.ReceiptHandle, queueUrl, lease, handlerStop, heartbeatStop.Token);
-
-        var outcome = await RunHandlerAsync(request, owner, request.CancelRequested, handlerStop.Token, lease, handOver);
-        await heartbeatStop.CancelAsync();
-        await heartbeat;
+        Outcome outcome;
+        using (var running = runningRequests.Start(request.Id, handOver))
+        {
+            using var heartbeatStop = new CancellationTokenSource();
+            var heartbeat = KeepAliveAsync(request.Id, owner, receiptHandle, queueUrl, running, heartbeatStop.Token);
+            outcome = await RunHandlerAsync(request, owner, running, handOver);
+            await heartbeatStop.CancelAsync();
+            await heartbeat;
+            if (running.LeaseLost)
+            {
+                LogLeaseLost(logger, request.Id, attempt);
+                return MessageDisposition.Leave;
+            }
+        }
 
         activity?.SetTag(RequestTelemetry.Tags.Status, outcome.Status.ToWireName());
         if (outcome.Status is RequestStatus.Failed)
@@ -92,15 +98,16 @@ public sealed partial class MessageProcessor(
             activity?.SetStatus(ActivityStatusCode.Error, outcome.Error);
         }
 
-        // The outcome is recorded even while the instance stops: it is the one thing that must not be lost.
-        var recorded = outcome switch
+        // Recorded even while the instance stops, and through a short database outage: the outcome
+        // is the one thing that must not be lost.
+        var recorded = await RecordAsync(() => outcome switch
         {
-            { Status: RequestStatus.Succeeded } => await leases.SucceedAsync(request.Id, owner, attempt, outcome.Result!, CancellationToken.None),
-            { Status: RequestStatus.Cancelled } => await leases.CancelAsync(request.Id, owner, attempt, CancellationToken.None),
-            { Status: RequestStatus.Failed } => await leases.FailAsync(request.Id, owner, attempt, outcome.Error!, CancellationToken.None),
-            { RetryAfter: { } delay } => await leases.RetryLaterAsync(request.Id, owner, attempt, outcome.Error!, delay, CancellationToken.None),
-            _ => await leases.ReleaseAsync(request.Id, owner, attempt, CancellationToken.None),
-        };
+            { Status: RequestStatus.Succeeded } => leases.SucceedAsync(request.Id, owner, attempt, outcome.Result!, CancellationToken.None),
+            { Status: RequestStatus.Cancelled } => leases.CancelAsync(request.Id, owner, attempt, CancellationToken.None),
+            { Status: RequestStatus.Failed } => leases.FailAsync(request.Id, owner, attempt, outcome.Error!, CancellationToken.None),
+            { RetryAfter: { } delay } => leases.RetryLaterAsync(request.Id, owner, attempt, outcome.Error!, delay, CancellationToken.None),
+            _ => leases.ReleaseAsync(request.Id, owner, attempt, CancellationToken.None),
+        });
 
         if (!recorded)
         {
@@ -111,17 +118,16 @@ public sealed partial class MessageProcessor(
 
         if (outcome.Status.IsTerminal())
         {
-            RecordCompleted(request.Type, outcome.Status, attempt);
+            RequestTelemetry.RecordCompleted(request.Type, outcome.Status, attempt);
             return MessageDisposition.Delete;
         }
 
         return MessageDisposition.ShowAgainAfter(outcome.RetryAfter ?? TimeSpan.Zero);
     }
 
-    private async Task<Outcome> RunHandlerAsync(
-        AsyncRequest request, Guid owner, bool cancelRequested, CancellationToken stop, LeaseWatch lease, CancellationToken handOver)
+    private async Task<Outcome> RunHandlerAsync(AsyncRequest request, Guid owner, RunningRequest running, CancellationToken handOver)
     {
-        if (cancelRequested)
+        if (request.CancelRequested)
         {
             return Outcome.Cancelled;
         }
@@ -133,33 +139,28 @@ public sealed partial class MessageProcessor(
             return Outcome.Failed($"No handler serves request type '{request.Type}'.");
         }
 
-        var context = new RequestContext(
-            request.Id,
-            request.Attempts,
-            (percent, stage) => leases.ReportProgressAsync(request.Id, owner, percent, stage, stop),
-            time);
+        var context = new RequestContext(request.Id, request.Attempts, (percent, stage) => ReportProgressAsync(request.Id, owner, percent, stage, running.Stopping), time);
         var started = time.GetTimestamp();
         var tags = new TagList { { RequestTelemetry.Tags.RequestType, request.Type } };
         RequestTelemetry.InFlight.Add(1, tags);
         using var handling = RequestTelemetry.ActivitySource.StartActivity($"handle {request.Type}");
         try
         {
-            var result = await handler.HandleAsync(request.Input, context, stop);
+            var result = await handler.HandleAsync(request.Input, context, running.Stopping);
             return Outcome.Succeeded(JsonSerializer.Serialize(result, result.GetType(), s_resultOptions));
         }
-        catch (OperationCanceledException) when (lease.CancelRequested)
+        catch (OperationCanceledException) when (running.CancelRequested)
         {
             return Outcome.Cancelled;
         }
-        catch (OperationCanceledException) when (handOver.IsCancellationRequested || lease.Lost)
+        catch (OperationCanceledException) when (handOver.IsCancellationRequested || running.LeaseLost)
         {
             return Outcome.HandedBack;
         }
-        catch (Exception e) when (e is TransientRequestException)
+        catch (TransientRequestException e)
         {
             handling?.AddException(e);
-            var maxAttempts = processorOptions.Value.MaxAttempts;
-            return request.Attempts < maxAttempts
+            return request.Attempts < processorOptions.Value.MaxAttempts
                 ? Outcome.Retry(e.Message, RetryBackoff.For(request.Attempts, processorOptions.Value))
                 : Outcome.Failed($"Gave up after {request.Attempts} attempts: {e.Message}");
         }
@@ -176,12 +177,45 @@ public sealed partial class MessageProcessor(
         }
     }
 
+    /// <summary>Progress is informative: losing an update to a database hiccup must not fail the work.</summary>
+    private async Task ReportProgressAsync(Guid requestId, Guid owner, int percent, string stage, CancellationToken stopping)
+    {
+        try
+        {
+            await leases.ReportProgressAsync(requestId, owner, percent, stage, stopping);
+        }
+        catch (Exception e) when (DatabaseErrors.IsUnavailable(e))
+        {
+            LogProgressLost(logger, requestId, e);
+        }
+    }
+
+    /// <summary>Retries an outcome write while the database is unavailable, for up to half a lease.</summary>
+    private async Task<bool> RecordAsync(Func<Task<bool>> record)
+    {
+        var giveUpAt = time.GetUtcNow() + (leases.LeaseDuration / 2);
+        var backoff = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                return await record();
+            }
+            catch (Exception e) when (DatabaseErrors.IsUnavailable(e) && time.GetUtcNow() + backoff < giveUpAt)
+            {
+                LogRecordRetry(logger, backoff.TotalMilliseconds, e);
+                await Task.Delay(backoff, time, CancellationToken.None);
+                backoff = TimeSpan.FromTicks(Math.Min(s_maxRecordBackoff.Ticks, backoff.Ticks * 2));
+            }
+        }
+    }
+
     /// <summary>
-    /// Extends the message's visibility and the request's lease until the handler is done, and stops
-    /// the handler when the request is cancelled or the lease has been lost to another worker.
+    /// Extends the request's lease and the message's visibility until the handler is done (lease first,
+    /// so it never outlives a message that reappears), and stops the handler when the request is
+    /// cancelled or the lease has been lost to another worker.
     /// </summary>
-    private async Task KeepAliveAsync(
-        Guid requestId, Guid owner, string receiptHandle, string queueUrl, LeaseWatch lease, CancellationTokenSource handler, CancellationToken stop)
+    private async Task KeepAliveAsync(Guid requestId, Guid owner, string receiptHandle, string queueUrl, RunningRequest running, CancellationToken stop)
     {
         var visibility = queueOptions.Value.VisibilityTimeoutSeconds;
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, visibility / 3.0)), time);
@@ -191,15 +225,14 @@ public sealed partial class MessageProcessor(
             {
                 try
                 {
-                    await sqs.ChangeMessageVisibilityAsync(queueUrl, receiptHandle, visibility, stop);
-                    var state = await leases.RenewAsync(requestId, owner, stop);
-                    if (!state.Held || state.CancelRequested)
+                    var lease = await leases.RenewAsync(requestId, owner, stop);
+                    if (!lease.Held || lease.CancelRequested)
                     {
-                        lease.Lost = !state.Held;
-                        lease.CancelRequested = state.CancelRequested;
-                        await handler.CancelAsync();
+                        await running.StopAsync(cancelRequested: lease.CancelRequested, leaseLost: !lease.Held);
                         return;
                     }
+
+                    await sqs.ChangeMessageVisibilityAsync(queueUrl, receiptHandle, visibility, stop);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -211,30 +244,6 @@ public sealed partial class MessageProcessor(
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
-    }
-
-    private static void RecordQueuedDuration(Message message, string type)
-    {
-        // Only the first delivery measures queueing; later ones include retry delays.
-        if (message.Attributes?.GetValueOrDefault("ApproximateReceiveCount") == "1"
-            && long.TryParse(message.Attributes.GetValueOrDefault("SentTimestamp"), NumberStyles.None, CultureInfo.InvariantCulture, out var sentMs))
-        {
-            var queued = DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeMilliseconds(sentMs);
-            RequestTelemetry.QueuedDuration.Record(Math.Max(0, queued.TotalSeconds), new KeyValuePair<string, object?>(RequestTelemetry.Tags.RequestType, type));
-        }
-    }
-
-    private static void RecordCompleted(string type, RequestStatus status, int attempts)
-    {
-        var tags = new TagList { { RequestTelemetry.Tags.RequestType, type }, { RequestTelemetry.Tags.Status, status.ToWireName() } };
-        RequestTelemetry.Completed.Add(1, tags);
-        RequestTelemetry.Attempts.Record(attempts, tags);
-    }
-
-    private sealed class LeaseWatch
-    {
-        public volatile bool Lost;
-        public volatile bool CancelRequested;
     }
 
     private sealed record Outcome(RequestStatus Status, string? Result = null, string? Error = null, TimeSpan? RetryAfter = null)
@@ -268,4 +277,10 @@ public sealed partial class MessageProcessor(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Heartbeat for request {RequestId} failed")]
     private static partial void LogHeartbeatFailed(ILogger logger, Guid requestId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record progress of request {RequestId}")]
+    private static partial void LogProgressLost(ILogger logger, Guid requestId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The request store is unavailable; recording the outcome again in {DelayMs} ms")]
+    private static partial void LogRecordRetry(ILogger logger, double delayMs, Exception exception);
 }

@@ -60,6 +60,12 @@ public sealed class RequestLeases(
         };
     }
 
+    public async Task<AsyncRequest?> FindAsync(Guid requestId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Requests.AsNoTracking().SingleOrDefaultAsync(r => r.Id == requestId, cancellationToken);
+    }
+
     /// <summary>Keeps the lease while the handler runs; false once it is no longer ours.</summary>
     public async Task<LeaseState> RenewAsync(Guid requestId, Guid owner, CancellationToken cancellationToken)
     {
