@@ -17,6 +17,7 @@ public static class ApiServiceCollectionExtensions
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<RequestSubmitter>();
+        builder.Services.AddScoped<RequestCanceller>();
         builder.Services.AddScoped<RequestPublisher>();
         return builder;
     }

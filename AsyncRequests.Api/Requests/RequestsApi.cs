@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AsyncRequests.Requests.RequestTypes;
@@ -36,6 +37,14 @@ public static class RequestsApi
         requests.MapGet("/{id:guid}", GetAsync)
             .WithName("GetRequest")
             .WithSummary("The status document of a request.");
+
+        requests.MapGet("/{id:guid}/events", StreamEventsAsync)
+            .WithName("StreamRequestEvents")
+            .WithSummary("Server-Sent Events: the status document each time it changes, until the request is terminal.");
+
+        requests.MapPost("/{id:guid}/cancel", CancelAsync)
+            .WithName("CancelRequest")
+            .WithSummary("Cancel a pending request at once, or stop a processing one.");
 
         return app;
     }
@@ -113,19 +122,76 @@ public static class RequestsApi
         IOptions<SubmissionOptions> options,
         CancellationToken cancellationToken)
     {
-        var request = await db.Requests.AsNoTracking().Include(r => r.History).SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
-        if (request is null)
+        if (await FindDocumentAsync(db, id, cancellationToken) is not { } document)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"There is no request {id}.");
+            return RequestNotFound(id);
         }
 
-        if (!request.Status.IsTerminal())
+        if (!document.Status.IsTerminal())
         {
             http.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        return TypedResults.Ok(request.ToStatusDocument());
+        return TypedResults.Ok(document);
     }
+
+    private static async Task<Results<ServerSentEventsResult<RequestStatusDocument>, ProblemHttpResult>> StreamEventsAsync(
+        Guid id,
+        RequestsDbContext db,
+        TimeProvider time,
+        IOptions<SubmissionOptions> options,
+        CancellationToken cancellationToken)
+    {
+        if (await FindDocumentAsync(db, id, cancellationToken) is not { } first)
+        {
+            return RequestNotFound(id);
+        }
+
+        return TypedResults.ServerSentEvents(ChangesAsync(first, cancellationToken), eventType: "status");
+
+        // The store is the source of truth, so the stream reads it; a change is sent once, in order.
+        async IAsyncEnumerable<RequestStatusDocument> ChangesAsync(RequestStatusDocument document, [EnumeratorCancellation] CancellationToken stopping)
+        {
+            yield return document;
+            var interval = TimeSpan.FromMilliseconds(options.Value.EventsPollMilliseconds);
+            while (!document.Status.IsTerminal())
+            {
+                await Task.Delay(interval, time, stopping);
+                var next = await FindDocumentAsync(db, id, stopping);
+                if (next is not null && (next.UpdatedAt != document.UpdatedAt || next.Status != document.Status))
+                {
+                    document = next;
+                    yield return document;
+                }
+            }
+        }
+    }
+
+    private static async Task<Results<Ok<RequestStatusDocument>, Accepted<RequestStatusDocument>, ProblemHttpResult>> CancelAsync(
+        Guid id,
+        RequestCanceller canceller,
+        RequestsDbContext db,
+        CancellationToken cancellationToken)
+    {
+        var outcome = await canceller.CancelAsync(id, cancellationToken);
+        var document = await FindDocumentAsync(db, id, cancellationToken);
+        return (outcome, document) switch
+        {
+            (CancelOutcome.Cancelled, { } cancelled) => TypedResults.Ok(cancelled),
+            (CancelOutcome.Requested, { } stopping) => TypedResults.Accepted(stopping.Links.Self, stopping),
+            (CancelOutcome.AlreadyFinished, { } finished) => TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                title: "Request already finished",
+                detail: $"Request {id} already {finished.Status.ToWireName()}; there is nothing to cancel."),
+            _ => RequestNotFound(id),
+        };
+    }
+
+    private static async Task<RequestStatusDocument?> FindDocumentAsync(RequestsDbContext db, Guid id, CancellationToken cancellationToken) =>
+        (await db.Requests.AsNoTracking().Include(r => r.History).SingleOrDefaultAsync(r => r.Id == id, cancellationToken))?.ToStatusDocument();
+
+    private static ProblemHttpResult RequestNotFound(Guid id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"There is no request {id}.");
 
     // Blame a field only when the JSON itself was fine; a syntax error is the whole body's.
     private static ValidationProblem DescribeBodyError(JsonException e) => e.Path switch

@@ -10,6 +10,10 @@ public sealed class SubmissionOptions
     [Range(1, 3600)]
     public int RetryAfterSeconds { get; set; } = 1;
 
+    /// <summary>How often an event stream looks for changes of its request.</summary>
+    [Range(50, 60_000)]
+    public int EventsPollMilliseconds { get; set; } = 250;
+
     [Range(1024, 16 * 1024 * 1024)]
     public int MaxBodyBytes { get; set; } = 256 * 1024;
 }
