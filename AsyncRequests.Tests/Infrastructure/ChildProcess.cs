@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace AsyncRequests.Tests.Infrastructure;
 
 /// <summary>A server process started by a test, with its output appended to a log file.</summary>
-internal sealed class ChildProcess : IAsyncDisposable
+public sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly TextWriter _log;
@@ -15,6 +15,21 @@ internal sealed class ChildProcess : IAsyncDisposable
     }
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>SIGKILL, as in a crash: none of the process's shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM, as an orchestrator stopping it: waits for the graceful exit and returns the exit code.</summary>
+    public async Task<int> TerminateAsync(CancellationToken ct)
+    {
+        await RunAsync("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], Environment.CurrentDirectory, ct);
+        await _process.WaitForExitAsync(ct);
+        return _process.ExitCode;
+    }
 
     public static ChildProcess Start(
         string fileName,
@@ -60,7 +75,11 @@ internal sealed class ChildProcess : IAsyncDisposable
     /// <summary>Kills the process and everything it started, then waits for it to exit.</summary>
     public async ValueTask DisposeAsync()
     {
-        _process.Kill(entireProcessTree: true);
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
         await _process.WaitForExitAsync();
         _process.Dispose();
         await _log.DisposeAsync();

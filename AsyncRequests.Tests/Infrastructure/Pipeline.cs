@@ -25,22 +25,25 @@ public sealed class Pipeline : IAsyncDisposable
     private static readonly TimeSpan s_defaultWait = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(50);
 
-    private readonly ServiceHost<RequestSubmitter> _api;
+    private readonly Dictionary<string, string?> _settings;
     private readonly List<ServiceHost<MessageProcessor>> _processors = [];
+    private readonly List<ChildProcess> _processes = [];
     private readonly Action<IServiceCollection>? _configureServices;
+    private readonly string _logDirectory = Directory.CreateTempSubdirectory("asyncrequests-logs-").FullName;
+    private ServiceHost<RequestSubmitter> _api;
 
     private Pipeline(Dictionary<string, string?> settings, Action<IServiceCollection>? configureServices, IAmazonSQS sqs)
     {
-        Settings = settings;
+        _settings = settings;
         _configureServices = configureServices;
         Sqs = sqs;
         _api = ServiceHost<RequestSubmitter>.Start(settings, configureServices, overHttp: true);
         Client = _api.CreateClient();
     }
 
-    public IReadOnlyDictionary<string, string?> Settings { get; }
+    public IReadOnlyDictionary<string, string?> Settings => _settings;
 
-    public HttpClient Client { get; }
+    public HttpClient Client { get; private set; }
 
     /// <summary>A client of the test's own, for looking at the queues from outside.</summary>
     public IAmazonSQS Sqs { get; }
@@ -55,13 +58,14 @@ public sealed class Pipeline : IAsyncDisposable
         int processors = 1,
         IReadOnlyDictionary<string, string?>? settings = null,
         Action<IServiceCollection>? configureServices = null,
-        SqsServer? sqs = null)
+        SqsServer? sqs = null,
+        PostgresServer? postgres = null)
     {
         var sqsServer = sqs ?? servers.Sqs;
         var name = $"t{Guid.NewGuid():N}"[..20];
         var defaults = new Dictionary<string, string?>
         {
-            ["ConnectionStrings:requestsdb"] = await servers.Postgres.CreateDatabaseAsync(name),
+            ["ConnectionStrings:requestsdb"] = await (postgres ?? servers.Postgres).CreateDatabaseAsync(name),
             ["AWS:ServiceURL"] = sqsServer.ServiceUrl.ToString(),
             ["AWS:Region"] = sqsServer.Region,
             ["Queue:QueueName"] = $"{name}-requests",
@@ -77,11 +81,7 @@ public sealed class Pipeline : IAsyncDisposable
             ["Processor:DrainTimeoutSeconds"] = "2",
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
-        {
-            defaults[key] = value;
-        }
-
+        Override(defaults, settings);
         var pipeline = new Pipeline(defaults, configureServices, sqsServer.CreateClient());
         for (var i = 0; i < processors; i++)
         {
@@ -96,6 +96,43 @@ public sealed class Pipeline : IAsyncDisposable
         var processor = ServiceHost<MessageProcessor>.Start(Settings, _configureServices, overHttp: false);
         _processors.Add(processor);
         return processor;
+    }
+
+    /// <summary>
+    /// Starts a Processor as a real child process on this pipeline's settings, for tests that must
+    /// kill it (SIGKILL) or stop it as an orchestrator would (SIGTERM).
+    /// </summary>
+    public ChildProcess StartProcessorProcess(IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var settings = new Dictionary<string, string?>(_settings);
+        Override(settings, overrides);
+        var environment = settings
+            .Where(s => s.Value is not null)
+            .ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value!);
+        environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        environment["Logging__LogLevel__Default"] = "Information";
+        environment["AWS_ACCESS_KEY_ID"] = "test";
+        environment["AWS_SECRET_ACCESS_KEY"] = "test";
+
+        var process = ChildProcess.Start(
+            Path.Combine(AppContext.BaseDirectory, "AsyncRequests.Processor"),
+            [],
+            AppContext.BaseDirectory,
+            Path.Combine(_logDirectory, $"processor-{_processes.Count + 1}.log"),
+            environment);
+        _processes.Add(process);
+        return process;
+    }
+
+    /// <summary>Replaces the Api with a new instance on changed settings, as a restart after a crash would.</summary>
+    public async Task RestartApiAsync(IReadOnlyDictionary<string, string?> overrides)
+    {
+        Client.Dispose();
+        await _api.DisposeAsync();
+        Override(_settings, overrides);
+        _api = ServiceHost<RequestSubmitter>.Start(_settings, _configureServices, overHttp: true);
+        Client = _api.CreateClient();
     }
 
     public Task<HttpResponseMessage> PostAsync(object body, string? idempotencyKey = null)
@@ -121,12 +158,25 @@ public sealed class Pipeline : IAsyncDisposable
     public async Task<RequestStatusDocument> GetAsync(Guid id) =>
         (await Client.GetFromJsonAsync<RequestStatusDocument>($"/requests/{id}", JsonOptions))!;
 
+    /// <summary>The status document, or null while the Api answers 503 (a polling client retries then).</summary>
+    private async Task<RequestStatusDocument?> PollAsync(Guid id)
+    {
+        using var response = await Client.GetAsync($"/requests/{id}");
+        if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable)
+        {
+            return null;
+        }
+
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<RequestStatusDocument>(JsonOptions);
+    }
+
     /// <summary>Polls the status document until <paramref name="condition"/> holds; fails with the last document if it never does.</summary>
     public async Task<RequestStatusDocument> WaitUntilAsync(Guid id, Func<RequestStatusDocument, bool> condition, TimeSpan? timeout = null)
     {
         using var deadline = new CancellationTokenSource(timeout ?? s_defaultWait);
-        var document = await GetAsync(id);
-        while (!condition(document))
+        var document = await PollAsync(id);
+        while (document is null || !condition(document))
         {
             if (deadline.IsCancellationRequested)
             {
@@ -134,7 +184,7 @@ public sealed class Pipeline : IAsyncDisposable
             }
 
             await Task.Delay(s_pollInterval, CancellationToken.None);
-            document = await GetAsync(id);
+            document = await PollAsync(id);
         }
 
         return document;
@@ -143,12 +193,35 @@ public sealed class Pipeline : IAsyncDisposable
     public Task<RequestStatusDocument> WaitForTerminalAsync(Guid id, TimeSpan? timeout = null) =>
         WaitUntilAsync(id, d => d.Status.IsTerminal(), timeout);
 
+    /// <summary>Waits until a queue holds no message at all, visible or in flight.</summary>
+    public async Task WaitUntilQueueIsEmptyAsync(string queueName, TimeSpan? timeout = null)
+    {
+        var queueUrl = (await Sqs.GetQueueUrlAsync(queueName)).QueueUrl;
+        using var deadline = new CancellationTokenSource(timeout ?? s_defaultWait);
+        while (true)
+        {
+            var attributes = await Sqs.GetQueueAttributesAsync(queueUrl, ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]);
+            if (attributes.ApproximateNumberOfMessages + attributes.ApproximateNumberOfMessagesNotVisible == 0)
+            {
+                return;
+            }
+
+            Assert.False(deadline.IsCancellationRequested, $"Queue {queueName} still holds messages.");
+            await Task.Delay(s_pollInterval, CancellationToken.None);
+        }
+    }
+
     /// <summary>A context on the pipeline's own database, to check what was (not) written.</summary>
     public RequestsDbContext CreateDbContext() =>
         new(new DbContextOptionsBuilder<RequestsDbContext>().UseNpgsql(Settings["ConnectionStrings:requestsdb"]).Options);
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var process in _processes)
+        {
+            await process.DisposeAsync();
+        }
+
         foreach (var processor in _processors)
         {
             await processor.DisposeAsync();
@@ -157,5 +230,14 @@ public sealed class Pipeline : IAsyncDisposable
         Client.Dispose();
         await _api.DisposeAsync();
         Sqs.Dispose();
+        Directory.Delete(_logDirectory, recursive: true);
+    }
+
+    private static void Override(Dictionary<string, string?> settings, IReadOnlyDictionary<string, string?>? overrides)
+    {
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
     }
 }
