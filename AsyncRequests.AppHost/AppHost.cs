@@ -1,0 +1,51 @@
+using Amazon;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+// LocalStack emulates SQS. The tag is pinned: LocalStack's images from 4.15 on (and `latest`) need an
+// account auth token, 4.12 runs without one.
+var localstack = builder.AddContainer("localstack", "localstack/localstack", "4.12.0")
+    .WithEnvironment("SERVICES", "sqs")
+    .WithHttpEndpoint(targetPort: 4566, name: "http")
+    .WithHttpHealthCheck("/_localstack/health");
+
+var postgres = builder.AddPostgres("postgres")
+    .WithDataVolume();
+
+var requestsDb = postgres.AddDatabase("requestsdb");
+
+// Gives both services AWS_REGION. Nothing here talks to real AWS, so the startup check of real AWS
+// credentials (an STS call from the AppHost) is switched off.
+var awsConfig = builder.AddAWSSDKConfig()
+    .WithRegion(RegionEndpoint.USEast1);
+awsConfig.SDKValidationEnabled = false;
+
+var api = builder.AddProject<Projects.AsyncRequests_Api>("api")
+    .WithReference(requestsDb)
+    .WaitFor(requestsDb)
+    .WithEnvironment("Database__MigrateOnStartup", "true")
+    .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints();
+UseLocalStackSqs(api);
+
+// Competing consumers. The processor starts after the api, which applies the database migrations.
+var processor = builder.AddProject<Projects.AsyncRequests_Processor>("processor")
+    .WithReplicas(2)
+    .WithReference(requestsDb)
+    .WaitFor(requestsDb)
+    .WaitFor(api)
+    .WithHttpHealthCheck("/health");
+UseLocalStackSqs(processor);
+
+builder.Build().Run();
+
+// Points the AWS SDK's SQS client at LocalStack, with the dummy credentials LocalStack accepts. Each service
+// creates the queues it needs on startup.
+void UseLocalStackSqs(IResourceBuilder<ProjectResource> service) =>
+    service
+        .WithReference(awsConfig)
+        .WithEnvironment("AWS_ENDPOINT_URL_SQS", localstack.GetEndpoint("http"))
+        .WithEnvironment("AWS_ACCESS_KEY_ID", "test")
+        .WithEnvironment("AWS_SECRET_ACCESS_KEY", "test")
+        .WithEnvironment("Queue__AutoCreateQueues", "true")
+        .WaitFor(localstack);
