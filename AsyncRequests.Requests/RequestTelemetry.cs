@@ -33,6 +33,10 @@ public static class RequestTelemetry
     public static readonly Histogram<long> Attempts = Meter.CreateHistogram<long>(
         "asyncrequests.requests.attempts", "{attempt}", "Attempts a request took to reach a terminal status.");
 
+    /// <summary>Recorded by the outbox relay on every pass: requests whose message is not sent yet.</summary>
+    public static readonly Gauge<long> OutboxBacklog = Meter.CreateGauge<long>(
+        "asyncrequests.outbox.backlog", "{request}", "Requests whose queue message is not sent yet.");
+
     public static readonly UpDownCounter<long> InFlight = Meter.CreateUpDownCounter<long>(
         "asyncrequests.handlers.in_flight", "{request}", "Handlers running now.");
 

@@ -16,13 +16,8 @@ public sealed partial class OutboxRelay(
     IOptions<OutboxOptions> options,
     ILogger<OutboxRelay> logger) : BackgroundService
 {
-    private long _backlog;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        RequestTelemetry.Meter.CreateObservableGauge(
-            "asyncrequests.outbox.backlog", () => Interlocked.Read(ref _backlog), "{request}", "Requests whose queue message is not sent yet.");
-
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.IntervalSeconds), time);
         do
         {
@@ -70,7 +65,7 @@ public sealed partial class OutboxRelay(
         }
 
         await transaction.CommitAsync(cancellationToken);
-        Interlocked.Exchange(ref _backlog, await db.Requests.LongCountAsync(r => r.PublishedAt == null, cancellationToken));
+        RequestTelemetry.OutboxBacklog.Record(await db.Requests.LongCountAsync(r => r.PublishedAt == null, cancellationToken));
         if (sent > 0)
         {
             LogRelayed(logger, sent);
