@@ -2,7 +2,7 @@ using System.Diagnostics;
 using AsyncRequests.Tests.Infrastructure;
 using OpenTelemetry.Trace;
 
-namespace AsyncRequests.Tests.Pipeline;
+namespace AsyncRequests.Tests.Telemetry;
 
 public sealed class TracePropagationTests(TestServers servers)
 {
