@@ -23,6 +23,13 @@ public sealed class ChildProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>Waits for the process to end by itself and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(CancellationToken ct)
+    {
+        await _process.WaitForExitAsync(ct);
+        return _process.ExitCode;
+    }
+
     /// <summary>SIGTERM, as an orchestrator stopping it: waits for the graceful exit and returns the exit code.</summary>
     public async Task<int> TerminateAsync(CancellationToken ct)
     {
