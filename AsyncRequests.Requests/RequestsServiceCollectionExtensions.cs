@@ -15,8 +15,6 @@ public static class RequestsServiceCollectionExtensions
     /// <summary>The connection string name, as the Aspire database resource is named.</summary>
     public const string ConnectionStringName = "requestsdb";
 
-    public const string ReadyTag = "ready";
-
     /// <summary>The request store (PostgreSQL through EF Core), its health check and telemetry.</summary>
     public static IHostApplicationBuilder AddRequestStore(this IHostApplicationBuilder builder)
     {
@@ -31,7 +29,7 @@ public static class RequestsServiceCollectionExtensions
         builder.Services.AddPooledDbContextFactory<RequestsDbContext>((services, options) =>
             options.UseNpgsql(services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString));
         builder.Services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<RequestsDbContext>>().CreateDbContext());
-        builder.Services.AddHealthChecks().AddDbContextCheck<RequestsDbContext>(ConnectionStringName, tags: [ReadyTag]);
+        builder.Services.AddHealthChecks().AddDbContextCheck<RequestsDbContext>(ConnectionStringName);
         builder.Services.AddOpenTelemetry()
             .WithTracing(tracing => tracing.AddSource(RequestTelemetry.Name).AddNpgsql())
             .WithMetrics(metrics => metrics.AddMeter(RequestTelemetry.Name));
@@ -45,7 +43,7 @@ public static class RequestsServiceCollectionExtensions
         builder.Services.AddDefaultAWSOptions(services => services.GetRequiredService<IConfiguration>().GetAWSOptions(), ServiceLifetime.Singleton);
         builder.Services.AddAWSService<IAmazonSQS>();
         builder.Services.AddSingleton<QueueTopology>();
-        builder.Services.AddHealthChecks().AddCheck<QueueHealthCheck>("queue", tags: [ReadyTag]);
+        builder.Services.AddHealthChecks().AddCheck<QueueHealthCheck>("queue");
         return builder;
     }
 }

@@ -109,7 +109,7 @@ public static class RequestsApi
 
         Accepted<SubmissionAccepted> Accept(AsyncRequest request)
         {
-            http.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            AskToRetryAfter(http, options.Value);
             var answer = request.ToSubmissionAccepted();
             return TypedResults.Accepted(answer.Links.Self, answer);
         }
@@ -129,7 +129,7 @@ public static class RequestsApi
 
         if (!document.Status.IsTerminal())
         {
-            http.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            AskToRetryAfter(http, options.Value);
         }
 
         return TypedResults.Ok(document);
@@ -186,6 +186,9 @@ public static class RequestsApi
             _ => RequestNotFound(id),
         };
     }
+
+    private static void AskToRetryAfter(HttpContext http, SubmissionOptions options) =>
+        http.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task<RequestStatusDocument?> FindDocumentAsync(RequestsDbContext db, Guid id, CancellationToken cancellationToken) =>
         (await db.Requests.AsNoTracking().Include(r => r.History).SingleOrDefaultAsync(r => r.Id == id, cancellationToken))?.ToStatusDocument();
