@@ -231,12 +231,20 @@ public sealed partial class MessageProcessor(
                         await running.StopAsync(cancelRequested: lease.CancelRequested, leaseLost: !lease.Held);
                         return;
                     }
+                }
+                catch (Exception e) when (DatabaseErrors.IsUnavailable(e))
+                {
+                    // The message is still ours: keep it hidden through the blip, and record the outcome later.
+                    LogHeartbeatFailed(logger, requestId, e);
+                }
 
+                try
+                {
                     await sqs.ChangeMessageVisibilityAsync(queueUrl, receiptHandle, visibility, stop);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    // A missed beat is survivable: the lease and visibility outlast two more.
+                    // A missed beat is survivable: the visibility outlasts two more.
                     LogHeartbeatFailed(logger, requestId, e);
                 }
             }
