@@ -54,7 +54,7 @@ public sealed partial class DeadLetterPoller(
                 return MessageDisposition.ShowAgainAfter(until - Time.GetUtcNow() + TimeSpan.FromSeconds(1));
             default:
                 var error = $"Dead-lettered: the message was received {message.Attributes?.GetValueOrDefault("ApproximateReceiveCount") ?? "too many"} times without completing (the worker of attempt {request.Attempts} stopped responding).";
-                if (await leases.FailAbandonedAsync(request.Id, error, CancellationToken.None))
+                if (await leases.FailAbandonedAsync(request.Id, request.Attempts, error, CancellationToken.None))
                 {
                     LogFailedDeadLettered(logger, request.Id);
                     RequestTelemetry.RecordCompleted(request.Type, RequestStatus.Failed, request.Attempts);

@@ -6,7 +6,7 @@ namespace AsyncRequests.Processor.Processing;
 
 /// <summary>
 /// Stops the handlers of requests a client cancelled, within a second or so: one query a tick for all
-/// running requests of this instance, much more often than the heartbeat.
+/// running requests of this instance.
 /// </summary>
 public sealed partial class CancellationWatcher(
     RunningRequests running,
@@ -41,7 +41,7 @@ public sealed partial class CancellationWatcher(
             }
             catch (Exception e) when (DatabaseErrors.IsUnavailable(e))
             {
-                // The heartbeat checks too; a missed tick only delays a cancellation.
+                // A missed tick only delays a cancellation: the next one asks again.
                 LogCheckFailed(logger, e);
             }
         }

@@ -62,7 +62,7 @@ public sealed partial class MessageProcessor(
                 return MessageDisposition.ShowAgainAfter(held.LeaseRemaining + TimeSpan.FromSeconds(1));
             case ClaimResult.AttemptsExhausted exhausted:
                 var error = $"The worker of attempt {exhausted.Request.Attempts} of {processorOptions.Value.MaxAttempts} stopped responding; no attempts are left.";
-                if (await leases.FailAbandonedAsync(request.RequestId, error, CancellationToken.None))
+                if (await leases.FailAbandonedAsync(request.RequestId, exhausted.Request.Attempts, error, CancellationToken.None))
                 {
                     RequestTelemetry.RecordCompleted(exhausted.Request.Type, RequestStatus.Failed, exhausted.Request.Attempts);
                 }
@@ -212,8 +212,8 @@ public sealed partial class MessageProcessor(
 
     /// <summary>
     /// Extends the request's lease and the message's visibility until the handler is done (lease first,
-    /// so it never outlives a message that reappears), and stops the handler when the request is
-    /// cancelled or the lease has been lost to another worker.
+    /// so it never outlives a message that reappears), and stops the handler when the lease has been
+    /// lost to another worker. Cancellations are the <see cref="CancellationWatcher"/>'s.
     /// </summary>
     private async Task KeepAliveAsync(Guid requestId, Guid owner, string receiptHandle, string queueUrl, RunningRequest running, CancellationToken stop)
     {
@@ -225,10 +225,9 @@ public sealed partial class MessageProcessor(
             {
                 try
                 {
-                    var lease = await leases.RenewAsync(requestId, owner, stop);
-                    if (!lease.Held || lease.CancelRequested)
+                    if (!await leases.RenewAsync(requestId, owner, stop))
                     {
-                        await running.StopAsync(cancelRequested: lease.CancelRequested, leaseLost: !lease.Held);
+                        await running.StopAsync(leaseLost: true);
                         return;
                     }
                 }

@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using AsyncRequests.Requests.Queue;
 using AsyncRequests.Requests.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -67,20 +68,19 @@ public sealed class RequestLeases(
     }
 
     /// <summary>Keeps the lease while the handler runs; false once it is no longer ours.</summary>
-    public async Task<LeaseState> RenewAsync(Guid requestId, Guid owner, CancellationToken cancellationToken)
+    public async Task<bool> RenewAsync(Guid requestId, Guid owner, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var renewed = await HeldBy(db, requestId, owner)
+        var renewed = await db.Requests.Where(r => r.Id == requestId).Where(HeldBy(owner))
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.LeaseExpiresAt, now + LeaseDuration), cancellationToken);
-        var cancelRequested = renewed == 1 && await db.Requests.AnyAsync(r => r.Id == requestId && r.CancelRequested, cancellationToken);
-        return new LeaseState(renewed == 1, cancelRequested);
+        return renewed == 1;
     }
 
     public async Task ReportProgressAsync(Guid requestId, Guid owner, int percent, string stage, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await HeldBy(db, requestId, owner).ExecuteUpdateAsync(
+        await db.Requests.Where(r => r.Id == requestId).Where(HeldBy(owner)).ExecuteUpdateAsync(
             s => s.SetProperty(r => r.ProgressPercent, percent).SetProperty(r => r.ProgressStage, stage).SetProperty(r => r.UpdatedAt, time.GetUtcNow()),
             cancellationToken);
     }
@@ -116,39 +116,36 @@ public sealed class RequestLeases(
             .SetProperty(r => r.Attempts, r => r.Attempts - 1), cancellationToken);
 
     /// <summary>Fails a request whose worker vanished during its last allowed attempt.</summary>
-    public async Task<bool> FailAbandonedAsync(Guid requestId, string error, CancellationToken cancellationToken)
+    public Task<bool> FailAbandonedAsync(Guid requestId, int attempt, string error, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var failed = await db.Requests
-            .Where(r => r.Id == requestId && (r.Status == RequestStatus.Pending || (r.Status == RequestStatus.Processing && r.LeaseExpiresAt < now)))
-            .ExecuteUpdateAsync(
-                s => s.SetProperty(r => r.Status, RequestStatus.Failed)
-                    .SetProperty(r => r.Error, error)
-                    .SetProperty(r => r.LeaseOwner, (Guid?)null)
-                    .SetProperty(r => r.LeaseExpiresAt, (DateTimeOffset?)null)
-                    .SetProperty(r => r.CompletedAt, now)
-                    .SetProperty(r => r.UpdatedAt, now),
-                cancellationToken);
-        if (failed == 0)
-        {
-            return false;
-        }
-
-        var attempts = await db.Requests.Where(r => r.Id == requestId).Select(r => r.Attempts).SingleAsync(cancellationToken);
-        db.StatusChanges.Add(new StatusChange { RequestId = requestId, Status = RequestStatus.Failed, At = now, Attempt = attempts, Detail = error });
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return true;
+        return TransitionAsync(
+            requestId,
+            r => r.Status == RequestStatus.Pending || (r.Status == RequestStatus.Processing && r.LeaseExpiresAt < now),
+            RequestStatus.Failed,
+            attempt,
+            error,
+            (s, at) => s.SetProperty(r => r.Error, error).SetProperty(r => r.CompletedAt, at),
+            cancellationToken);
     }
 
-    private static IQueryable<AsyncRequest> HeldBy(RequestsDbContext db, Guid requestId, Guid owner) =>
-        db.Requests.Where(r => r.Id == requestId && r.LeaseOwner == owner && r.Status == RequestStatus.Processing);
+    private static Expression<Func<AsyncRequest, bool>> HeldBy(Guid owner) =>
+        r => r.LeaseOwner == owner && r.Status == RequestStatus.Processing;
 
-    private async Task<bool> TransitionAsync(
+    private Task<bool> TransitionAsync(
         Guid requestId,
         Guid owner,
+        RequestStatus to,
+        int attempt,
+        string? detail,
+        Action<UpdateSettersBuilder<AsyncRequest>, DateTimeOffset> set,
+        CancellationToken cancellationToken) =>
+        TransitionAsync(requestId, HeldBy(owner), to, attempt, detail, set, cancellationToken);
+
+    /// <summary>Moves the request to <paramref name="to"/> if <paramref name="guard"/> still holds, and records it in the history.</summary>
+    private async Task<bool> TransitionAsync(
+        Guid requestId,
+        Expression<Func<AsyncRequest, bool>> guard,
         RequestStatus to,
         int attempt,
         string? detail,
@@ -158,7 +155,7 @@ public sealed class RequestLeases(
         var now = time.GetUtcNow();
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var updated = await HeldBy(db, requestId, owner).ExecuteUpdateAsync(
+        var updated = await db.Requests.Where(r => r.Id == requestId).Where(guard).ExecuteUpdateAsync(
             s =>
             {
                 s.SetProperty(r => r.Status, to)
@@ -201,5 +198,3 @@ public abstract record ClaimResult
     /// <summary>The worker of the last allowed attempt vanished; the request is to be failed.</summary>
     public sealed record AttemptsExhausted(AsyncRequest Request) : ClaimResult;
 }
-
-public sealed record LeaseState(bool Held, bool CancelRequested);
