@@ -18,8 +18,9 @@ public static class RequestsApi
     private static readonly JsonSerializerOptions s_bodyOptions = new(JsonSerializerDefaults.Web)
     {
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        MaxDepth = 32,
     };
+
+    private static readonly JsonDocumentOptions s_documentOptions = new() { MaxDepth = 32 };
 
     public static IEndpointRouteBuilder MapRequestsApi(this IEndpointRouteBuilder app)
     {
@@ -63,15 +64,22 @@ public static class RequestsApi
                 detail: "Send the request as JSON with Content-Type: application/json.");
         }
 
-        if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > MaxIdempotencyKeyLength || idempotencyKey.Any(char.IsControl)))
+        // Printable ASCII, as HTTP header values should be: nothing a database could choke on.
+        if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > MaxIdempotencyKeyLength || !idempotencyKey.All(c => c is >= ' ' and <= '~')))
         {
-            return Invalid("Idempotency-Key", $"The key must be 1 to {MaxIdempotencyKeyLength} printable characters.");
+            return Invalid("Idempotency-Key", $"The key must be 1 to {MaxIdempotencyKeyLength} printable ASCII characters.");
         }
 
         SubmitRequestBody? body;
         try
         {
-            body = await JsonSerializer.DeserializeAsync<SubmitRequestBody>(http.Request.Body, s_bodyOptions, cancellationToken);
+            using var document = await JsonDocument.ParseAsync(http.Request.Body, s_documentOptions, cancellationToken);
+            if (StorableText.FindProblem(document.RootElement) is (var field, var message))
+            {
+                return Invalid(field, message);
+            }
+
+            body = document.RootElement.Deserialize<SubmitRequestBody>(s_bodyOptions);
         }
         catch (JsonException e)
         {

@@ -73,6 +73,12 @@ public sealed class HostileInputTests(TestServers servers)
             "multiply'; DROP TABLE requests;--", "' OR '1'='1", "\"; DELETE FROM requests WHERE ''='", "1; SELECT pg_sleep(10)",
         ];
 
+        /// <summary>JSON string contents PostgreSQL cannot store: NUL, and lone surrogates (invalid UTF-16).</summary>
+        private static readonly string[] s_unstorable =
+        [
+            "\\u0000", "a\\u0000b", "\\ud800", "x\\udc00y", "\\udbff\\u0041", "ok\\udfff",
+        ];
+
         private static readonly Func<Random, (string Json, string ContentType)>[] s_makers =
         [
             r => ($$$"""{"type":{{{Pick(r, "5", "true", "[]", "{}", "null", "1.5")}}},"input":{"num1":1,"num2":2}}""", "application/json"),
@@ -95,6 +101,10 @@ public sealed class HostileInputTests(TestServers servers)
             r => ($$$"""{"type":"compute","input":{"numbers":[{{{string.Join(',', Enumerable.Repeat(1, 10_001))}}}]}}""", "application/json"),
             r => ($$$"""{"type":"transform","input":{"text":"{{{new string('a', 100_001)}}}"}}""", "application/json"),
             r => ($$$"""{"type":"multiply","input":{"num1":1,"num2":2,"num1":{{{Pick(r, "\"x\"", "1e400")}}}}}""", "application/json"),
+            r => ($$$"""{"type":"{{{Pick(r, "transform", "text-analysis")}}}","input":{"text":"{{{Pick(r, s_unstorable)}}}"}}""", "application/json"),
+            r => ($$$"""{"type":"multiply","input":{"num1":1,"num2":2,"{{{Pick(r, s_unstorable)}}}":1}}""", "application/json"),
+            r => ($$$"""{"type":"multiply","input":{"num1":1,"num2":2,"{{{Pick(r, "num1", "NUM1", "Num2", "nUM2")}}}":3}}""", "application/json"),
+            r => ($$$"""{"type":"multiply","{{{Pick(r, "type", "Type", "TYPE", "input", "Input")}}}":{{{Pick(r, "\"multiply\"", "{\"num1\":3,\"num2\":4}")}}},"input":{"num1":1,"num2":2}}""", "application/json"),
         ];
 
         public static IReadOnlyList<string> Kinds { get; } =

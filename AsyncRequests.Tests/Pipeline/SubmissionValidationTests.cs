@@ -40,6 +40,32 @@ public sealed class SubmissionValidationTests(TestServers servers) : IAsyncLifet
         { "malformed JSON", """{"type":"multiply","input":{"num1":1,""", "body" },
         { "empty body", "", "body" },
         { "JSON null", "null", "type" },
+        { "NUL in text", """{"type":"transform","input":{"text":"a\u0000b"}}""", "input.text" },
+        { "NUL in text-analysis text", """{"type":"text-analysis","input":{"text":"\u0000"}}""", "input.text" },
+        { "lone high surrogate", """{"type":"transform","input":{"text":"a\ud800b"}}""", "input.text" },
+        { "lone low surrogate", """{"type":"text-analysis","input":{"text":"\udc00"}}""", "input.text" },
+        { "NUL in a property name", """{"type":"multiply","input":{"num1":1,"num2":2,"x\u0000":1}}""", "input" },
+        { "lone surrogate in a property name", """{"type":"multiply","input":{"num1":1,"num2":2,"\ud800":1}}""", "input" },
+        { "lone surrogate in type", """{"type":"\ud800","input":{"num1":1,"num2":2}}""", "type" },
+        { "repeated property", """{"type":"multiply","input":{"num1":5,"num1":7,"num2":1}}""", "input.num1" },
+        { "case-variant repeated property", """{"type":"multiply","input":{"num1":5,"NUM1":7,"num2":1}}""", "input.num1" },
+        { "type and Type", """{"type":"multiply","Type":"compute","input":{"num1":1,"num2":2}}""", "type" },
+        { "input twice", """{"type":"multiply","input":{"num1":1,"num2":2},"input":{"num1":3,"num2":4}}""", "input" },
+    };
+
+    public static TheoryData<string, byte[]> InvalidIdempotencyKeys => new()
+    {
+        { "empty", [] },
+        { "too long", Encoding.ASCII.GetBytes(new string('k', 201)) },
+        { "a tab", Encoding.ASCII.GetBytes("order\t42") },
+        { "UTF-8 letters", Encoding.UTF8.GetBytes("заказ-42") },
+    };
+
+    /// <summary>Header bytes the HTTP server itself refuses, with a bare 400, before the Api sees the request.</summary>
+    public static TheoryData<string, byte[]> UnreadableIdempotencyKeys => new()
+    {
+        { "NUL", Encoding.ASCII.GetBytes("order\u000042") },
+        { "not UTF-8", [.. Encoding.ASCII.GetBytes("caf"), 0xE9] },
     };
 
     [Theory]
@@ -51,6 +77,43 @@ public sealed class SubmissionValidationTests(TestServers servers) : IAsyncLifet
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, because);
         var problem = await ReadProblemAsync(response);
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"{because}: {problem}");
+        await AssertNothingStoredOrQueuedAsync();
+    }
+
+    [Fact]
+    public async Task A_repeated_property_is_named_as_the_client_spelled_it()
+    {
+        using var response = await _pipeline.Client.PostAsync(
+            "/requests",
+            new StringContent("""{"type":"multiply","input":{"num1":5,"NUM1":7,"num2":1}}""", Encoding.UTF8, "application/json"),
+            TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var message = (await ReadProblemAsync(response)).GetProperty("errors").GetProperty("input.num1")[0].GetString();
+        Assert.Contains("'num1'", message, StringComparison.Ordinal);
+        Assert.Contains("'NUM1'", message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Sent over a raw socket: HTTP clients refuse to send most of these header values at all.</summary>
+    [Theory]
+    [MemberData(nameof(InvalidIdempotencyKeys))]
+    public async Task An_invalid_idempotency_key_is_a_400_problem_naming_the_header(string because, byte[] key)
+    {
+        var (status, answer) = await SubmitWithIdempotencyKeyAsync(key);
+
+        Assert.True(status == 400, $"{because}: {status} {answer}");
+        var problem = JsonElement.Parse(answer);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("Idempotency-Key", out _), $"{because}: {problem}");
+        await AssertNothingStoredOrQueuedAsync();
+    }
+
+    [Theory]
+    [MemberData(nameof(UnreadableIdempotencyKeys))]
+    public async Task An_idempotency_key_the_http_server_cannot_read_is_a_400_and_stores_nothing(string because, byte[] key)
+    {
+        var (status, answer) = await SubmitWithIdempotencyKeyAsync(key);
+
+        Assert.True(status == 400, $"{because}: {status} {answer}");
         await AssertNothingStoredOrQueuedAsync();
     }
 
@@ -74,6 +137,19 @@ public sealed class SubmissionValidationTests(TestServers servers) : IAsyncLifet
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
         await ReadProblemAsync(response);
         await AssertNothingStoredOrQueuedAsync();
+    }
+
+    private Task<(int Status, string Body)> SubmitWithIdempotencyKeyAsync(byte[] key)
+    {
+        var body = Encoding.UTF8.GetBytes("""{"type":"multiply","input":{"num1":1,"num2":2}}""");
+        byte[] request =
+        [
+            .. Encoding.ASCII.GetBytes($"POST /requests HTTP/1.0\r\nHost: {_pipeline.Client.BaseAddress!.Authority}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nIdempotency-Key: "),
+            .. key,
+            .. "\r\n\r\n"u8,
+            .. body,
+        ];
+        return RawHttp.SendAsync(_pipeline.Client.BaseAddress, request, TestContext.Current.CancellationToken);
     }
 
     private static async Task<JsonElement> ReadProblemAsync(HttpResponseMessage response)
