@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AsyncRequests.Api.Outbox;
 using AsyncRequests.Api.Requests;
+using AsyncRequests.Requests.Storage;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace AsyncRequests.Api;
 
@@ -18,6 +20,17 @@ public static class ApiServiceCollectionExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<RequestSubmitter>();
         builder.Services.AddScoped<RequestCanceller>();
+
+        // EF Core logs every failed command at Error, then throws. Whoever catches the exception knows
+        // whether it matters (a lost idempotency race or the migrator's probe for its history table does
+        // not), and the exception handler logs what nobody catches, so EF's own copy is only Debug.
+        builder.Services.ConfigureDbContext<RequestsDbContext>(
+            options => options.ConfigureWarnings(warnings => warnings.Log(
+                (RelationalEventId.CommandError, LogLevel.Debug),
+                (RelationalEventId.ConnectionError, LogLevel.Debug),
+                (CoreEventId.SaveChangesFailed, LogLevel.Debug),
+                (CoreEventId.QueryIterationFailed, LogLevel.Debug))),
+            ServiceLifetime.Singleton);
         builder.Services.AddScoped<RequestPublisher>();
         return builder;
     }

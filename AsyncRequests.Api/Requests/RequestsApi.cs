@@ -91,6 +91,11 @@ public static class RequestsApi
                 statusCode: StatusCodes.Status413PayloadTooLarge,
                 detail: $"The body must not be larger than {options.Value.MaxBodyBytes} bytes.");
         }
+        catch (BadHttpRequestException e)
+        {
+            // Typically a client that hung up mid-body: its mistake, not ours, so no error is logged.
+            return TypedResults.Problem(statusCode: e.StatusCode, detail: "The body could not be read to its end.");
+        }
 
         var read = RequestTypeCatalog.Read(body?.Type, body?.Input);
         if (read.Errors is not null)

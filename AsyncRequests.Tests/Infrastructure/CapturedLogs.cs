@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AsyncRequests.Tests.Infrastructure;
+
+/// <summary>Everything a service logs at Information or above, for tests that check what an operator would read.</summary>
+public sealed class CapturedLogs : ILoggerProvider
+{
+    private readonly ConcurrentQueue<Entry> _entries = new();
+
+    public IReadOnlyCollection<Entry> Entries => _entries;
+
+    /// <summary>Adds this provider to a service's logging, below the test defaults' Warning level.</summary>
+    public void AddTo(IServiceCollection services)
+    {
+        services.AddSingleton<ILoggerProvider>(this);
+        services.Configure<LoggerFilterOptions>(options => options.AddFilter<CapturedLogs>(null, LogLevel.Information));
+    }
+
+    public IEnumerable<Entry> Errors => _entries.Where(e => e.Level >= LogLevel.Error);
+
+    /// <summary>Waits until an entry matching <paramref name="condition"/> was logged.</summary>
+    public async Task WaitForAsync(Func<Entry, bool> condition, TimeSpan? timeout = null)
+    {
+        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+        while (!_entries.Any(condition))
+        {
+            Assert.False(deadline.IsCancellationRequested, "The expected log entry never came.");
+            await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None);
+        }
+    }
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    public sealed record Entry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception)
+    {
+        public override string ToString() => $"{Level} {Category}[{EventId.Id}]: {Message}{(Exception is null ? string.Empty : $"\n{Exception}")}";
+    }
+
+    private sealed class Logger(CapturedLogs logs, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            logs._entries.Enqueue(new Entry(category, logLevel, eventId, formatter(state, exception), exception));
+    }
+}
