@@ -6,7 +6,8 @@ namespace AsyncRequests.Api.Requests;
 
 /// <summary>
 /// Cancels a request with guarded updates: a pending one at once (its message then finds it finished
-/// and does nothing); a processing one by flagging it, so its worker stops the handler and ends it.
+/// and does nothing); a processing one by flagging it, so its worker stops the handler and ends it,
+/// unless the handler finishes first: cancelling running work is best effort, and the flag stays visible.
 /// </summary>
 public sealed class RequestCanceller(RequestsDbContext db, TimeProvider time)
 {
@@ -56,7 +57,7 @@ public enum CancelOutcome
     /// <summary>The request is cancelled (now, or it already was: cancelling twice is harmless).</summary>
     Cancelled,
 
-    /// <summary>A worker is running it; its handler is being stopped and it will end cancelled.</summary>
+    /// <summary>A worker is running it and is asked to stop it; it ends cancelled, or as it was if it finished first.</summary>
     Requested,
 
     /// <summary>It succeeded or failed before the cancellation: nothing to cancel.</summary>

@@ -16,11 +16,16 @@ public sealed record ProgressDocument(int Percent, string? Stage);
 
 public sealed record HistoryEntry(RequestStatus Status, DateTimeOffset At, int Attempt, string? Detail);
 
-/// <summary>The status document of <c>GET /requests/{id}</c>.</summary>
+/// <summary>
+/// The status document of <c>GET /requests/{id}</c>. <see cref="CancelRequested"/> is set once a client
+/// asked to cancel. Cancelling running work is best effort, so with the status it tells whether the cancel
+/// took effect (<c>cancelled</c>) or the work finished first (<c>succeeded</c>, <c>failed</c>).
+/// </summary>
 public sealed record RequestStatusDocument(
     Guid Id,
     string Type,
     RequestStatus Status,
+    bool CancelRequested,
     ProgressDocument Progress,
     int Attempts,
     DateTimeOffset CreatedAt,
@@ -45,6 +50,7 @@ public static class RequestDocumentMapping
         request.Id,
         request.Type,
         request.Status,
+        request.CancelRequested,
         new ProgressDocument(request.ProgressPercent, request.ProgressStage),
         request.Attempts,
         request.CreatedAt,

@@ -45,7 +45,7 @@ public static class RequestsApi
 
         requests.MapPost("/{id:guid}/cancel", CancelAsync)
             .WithName("CancelRequest")
-            .WithSummary("Cancel a pending request at once, or stop a processing one.");
+            .WithSummary("Cancel a pending request at once; for a processing one, ask its worker to stop it (best effort).");
 
         return app;
     }

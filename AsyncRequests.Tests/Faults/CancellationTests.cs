@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using AsyncRequests.Api.Requests;
 using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Infrastructure;
@@ -42,6 +43,60 @@ public sealed class CancellationTests(TestServers servers)
         Assert.Equal(RequestStatus.Cancelled, done.Status);
         Assert.Equal([RequestStatus.Pending, RequestStatus.Processing, RequestStatus.Cancelled], done.History.Select(h => h.Status));
         Assert.Null(done.Result);
+    }
+
+    /// <summary>
+    /// Cancelling running work is best effort: the handler may finish before its token fires. Whoever
+    /// wins, each request ends in one terminal state, and its document says whether a cancel was asked for.
+    /// </summary>
+    [Fact]
+    public async Task Cancels_racing_completion_leave_one_terminal_state_that_the_cancel_flag_explains()
+    {
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, settings: new Dictionary<string, string?>
+        {
+            ["Processor:CancellationCheckMilliseconds"] = "100",
+        });
+        var ids = new List<Guid>();
+        for (var i = 0; i < 30; i++)
+        {
+            ids.Add(await pipeline.SubmitAsync("multiply", new { num1 = i, num2 = 2, delayMs = 100 + (i * 100 / 29) }));
+        }
+
+        var answers = await Task.WhenAll(ids.Select(async id =>
+        {
+            await pipeline.WaitUntilAsync(id, d => d.Status != RequestStatus.Pending, TimeSpan.FromSeconds(60));
+            using var response = await CancelAsync(pipeline, id);
+            return (Id: id, Answer: response.StatusCode);
+        }));
+
+        var outcomes = new List<string>();
+        foreach (var (id, answer) in answers)
+        {
+            var done = await pipeline.WaitForTerminalAsync(id);
+            var onTheWire = await pipeline.Client.GetFromJsonAsync<JsonElement>($"/requests/{id}", TestContext.Current.CancellationToken);
+            var cancelRequested = onTheWire.GetProperty("cancelRequested").GetBoolean();
+            var because = $"cancel answered {(int)answer}; request ended {onTheWire}";
+            Assert.True(answer is HttpStatusCode.OK or HttpStatusCode.Accepted or HttpStatusCode.Conflict, because);
+            var terminal = Assert.Single(done.History, h => h.Status.IsTerminal());
+            Assert.True(terminal == done.History[^1] && terminal.Status == done.Status, because);
+            switch (done.Status)
+            {
+                case RequestStatus.Cancelled:
+                    Assert.True(cancelRequested && answer != HttpStatusCode.Conflict && done.Result is null, because);
+                    break;
+                case RequestStatus.Succeeded:
+                    // Finished before the cancel took effect: allowed, and visible to the client.
+                    Assert.True(cancelRequested == (answer == HttpStatusCode.Accepted) && done.Result is not null, because);
+                    break;
+                default:
+                    Assert.Fail(because);
+                    break;
+            }
+
+            outcomes.Add($"{(int)answer} {done.Status.ToWireName()}");
+        }
+
+        TestContext.Current.TestOutputHelper?.WriteLine(string.Join(", ", outcomes.CountBy(o => o).Select(o => $"{o.Value} × {o.Key}")));
     }
 
     [Fact]
