@@ -20,6 +20,7 @@ public static class ApiServiceCollectionExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<RequestSubmitter>();
         builder.Services.AddScoped<RequestCanceller>();
+        builder.Services.AddScoped<RequestEventStream>();
 
         // EF Core logs every failed command at Error, then throws. Whoever catches the exception knows
         // whether it matters (a lost idempotency race or the migrator's probe for its history table does

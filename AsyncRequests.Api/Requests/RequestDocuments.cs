@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AsyncRequests.Requests.Storage;
+using Microsoft.EntityFrameworkCore;
 
 namespace AsyncRequests.Api.Requests;
 
@@ -42,6 +43,9 @@ public static class RequestDocumentMapping
 {
     public static RequestLinks LinksFor(Guid id) =>
         new($"/requests/{id}", $"/requests/{id}/events", $"/requests/{id}/cancel");
+
+    public static async Task<RequestStatusDocument?> FindStatusDocumentAsync(this RequestsDbContext db, Guid id, CancellationToken cancellationToken) =>
+        (await db.Requests.AsNoTracking().Include(r => r.History).SingleOrDefaultAsync(r => r.Id == id, cancellationToken))?.ToStatusDocument();
 
     public static SubmissionAccepted ToSubmissionAccepted(this AsyncRequest request) =>
         new(request.Id, request.Type, RequestStatus.Pending, request.CreatedAt, LinksFor(request.Id));

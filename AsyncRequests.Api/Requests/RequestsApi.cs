@@ -1,11 +1,9 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AsyncRequests.Requests.RequestTypes;
 using AsyncRequests.Requests.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace AsyncRequests.Api.Requests;
@@ -41,7 +39,7 @@ public static class RequestsApi
 
         requests.MapGet("/{id:guid}/events", StreamEventsAsync)
             .WithName("StreamRequestEvents")
-            .WithSummary("Server-Sent Events: the status document each time it changes, until the request is terminal.");
+            .WithSummary("Server-Sent Events: the status document each time it changes, until the request is terminal; resumes after Last-Event-ID.");
 
         requests.MapPost("/{id:guid}/cancel", CancelAsync)
             .WithName("CancelRequest")
@@ -135,7 +133,7 @@ public static class RequestsApi
         IOptions<SubmissionOptions> options,
         CancellationToken cancellationToken)
     {
-        if (await FindDocumentAsync(db, id, cancellationToken) is not { } document)
+        if (await db.FindStatusDocumentAsync(id, cancellationToken) is not { } document)
         {
             return RequestNotFound(id);
         }
@@ -148,36 +146,25 @@ public static class RequestsApi
         return TypedResults.Ok(document);
     }
 
-    private static async Task<Results<ServerSentEventsResult<RequestStatusDocument>, ProblemHttpResult>> StreamEventsAsync(
+    private static async Task<Results<ServerSentEventsResult<RequestStatusDocument>, NoContent, ProblemHttpResult>> StreamEventsAsync(
         Guid id,
+        [FromHeader(Name = "Last-Event-ID")] string? lastEventId,
         RequestsDbContext db,
-        TimeProvider time,
-        IOptions<SubmissionOptions> options,
+        RequestEventStream events,
         CancellationToken cancellationToken)
     {
-        if (await FindDocumentAsync(db, id, cancellationToken) is not { } first)
+        if (await db.FindStatusDocumentAsync(id, cancellationToken) is not { } current)
         {
             return RequestNotFound(id);
         }
 
-        return TypedResults.ServerSentEvents(ChangesAsync(first, cancellationToken), eventType: "status");
-
-        // The store is the source of truth, so the stream reads it; a change is sent once, in order.
-        async IAsyncEnumerable<RequestStatusDocument> ChangesAsync(RequestStatusDocument document, [EnumeratorCancellation] CancellationToken stopping)
+        // The client has seen the end already; 204 is what tells an EventSource to stop reconnecting.
+        if (current.Status.IsTerminal() && RequestEventStream.VersionOf(current) == lastEventId)
         {
-            yield return document;
-            var interval = TimeSpan.FromMilliseconds(options.Value.EventsPollMilliseconds);
-            while (!document.Status.IsTerminal())
-            {
-                await Task.Delay(interval, time, stopping);
-                var next = await FindDocumentAsync(db, id, stopping);
-                if (next is not null && (next.UpdatedAt != document.UpdatedAt || next.Status != document.Status))
-                {
-                    document = next;
-                    yield return document;
-                }
-            }
+            return TypedResults.NoContent();
         }
+
+        return TypedResults.ServerSentEvents(events.FollowAsync(current, lastEventId, cancellationToken));
     }
 
     private static async Task<Results<Ok<RequestStatusDocument>, Accepted<RequestStatusDocument>, ProblemHttpResult>> CancelAsync(
@@ -187,7 +174,7 @@ public static class RequestsApi
         CancellationToken cancellationToken)
     {
         var outcome = await canceller.CancelAsync(id, cancellationToken);
-        var document = await FindDocumentAsync(db, id, cancellationToken);
+        var document = await db.FindStatusDocumentAsync(id, cancellationToken);
         return (outcome, document) switch
         {
             (CancelOutcome.Cancelled, { } cancelled) => TypedResults.Ok(cancelled),
@@ -202,9 +189,6 @@ public static class RequestsApi
 
     private static void AskToRetryAfter(HttpContext http, SubmissionOptions options) =>
         http.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    private static async Task<RequestStatusDocument?> FindDocumentAsync(RequestsDbContext db, Guid id, CancellationToken cancellationToken) =>
-        (await db.Requests.AsNoTracking().Include(r => r.History).SingleOrDefaultAsync(r => r.Id == id, cancellationToken))?.ToStatusDocument();
 
     private static ProblemHttpResult RequestNotFound(Guid id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"There is no request {id}.");

@@ -66,6 +66,34 @@ public sealed class OutageTests(TestServers servers)
     }
 
     [Fact]
+    public async Task An_event_stream_rides_out_a_database_restart_and_still_ends_with_the_terminal_event()
+    {
+        await using var postgres = await PostgresServer.StartAsync(TestContext.Current.CancellationToken);
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, postgres: postgres, settings: new Dictionary<string, string?>
+        {
+            ["Requests:EventsPollMilliseconds"] = "50",
+        });
+        var id = await pipeline.SubmitAsync("text-analysis", new { text = "watched through a restart", delayMs = 3000 });
+        var events = new EventSourceClient(pipeline.Client, id);
+        var following = events.FollowAsync(TestContext.Current.CancellationToken);
+        await events.WaitForAsync(d => d.Status == RequestStatus.Processing);
+
+        await postgres.StopAsync(TestContext.Current.CancellationToken);
+        // Once the Api's own reads fail, the stream (reading 20 times a second) has met the outage too.
+        await WaitUntilAsync(async () =>
+        {
+            using var poll = await pipeline.Client.GetAsync($"/requests/{id}", TestContext.Current.CancellationToken);
+            return poll.StatusCode == HttpStatusCode.ServiceUnavailable;
+        });
+        await postgres.StartAgainAsync(TestContext.Current.CancellationToken);
+        await following.WaitAsync(TimeSpan.FromSeconds(90), TestContext.Current.CancellationToken);
+
+        Assert.Empty(events.BrokenStreams);
+        Assert.Equal(RequestStatus.Succeeded, events.Documents.Last().Status);
+        Assert.Single(events.Documents, d => d.Status.IsTerminal());
+    }
+
+    [Fact]
     public async Task While_the_database_is_down_the_api_answers_503_problems_not_500s()
     {
         await using var postgres = await PostgresServer.StartAsync(TestContext.Current.CancellationToken);
@@ -86,5 +114,15 @@ public sealed class OutageTests(TestServers servers)
 
         await postgres.StartAgainAsync(TestContext.Current.CancellationToken);
         Assert.Equal(RequestStatus.Pending, (await pipeline.WaitUntilAsync(id, _ => true)).Status);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            Assert.False(deadline.IsCancellationRequested, "The condition never held.");
+            await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None);
+        }
     }
 }

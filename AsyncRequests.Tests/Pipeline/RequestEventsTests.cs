@@ -33,6 +33,30 @@ public sealed class RequestEventsTests(TestServers servers)
     }
 
     [Fact]
+    public async Task Events_carry_ids_and_a_retry_interval_so_a_reconnect_resumes_after_the_last_event_seen()
+    {
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0);
+        var id = await pipeline.SubmitAsync("multiply", new { num1 = 2, num2 = 3 });
+
+        var (_, first, retry) = await ReadEventsAsync(pipeline, id, lastEventId: null, stopAfter: 1);
+        using var cancel = await pipeline.Client.PostAsync($"/requests/{id}/cancel", null, TestContext.Current.CancellationToken);
+        var (resumed, afterFirst, _) = await ReadEventsAsync(pipeline, id, first[0].EventId, stopAfter: int.MaxValue);
+        var (caughtUp, afterLast, _) = await ReadEventsAsync(pipeline, id, afterFirst[^1].EventId, stopAfter: int.MaxValue);
+
+        Assert.Equal(RequestStatus.Pending, Document(first[0]).Status);
+        Assert.False(string.IsNullOrEmpty(first[0].EventId));
+        Assert.Equal(TimeSpan.FromSeconds(1), retry);
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, resumed);
+        var cancelled = Assert.Single(afterFirst);
+        Assert.Equal(RequestStatus.Cancelled, Document(cancelled).Status);
+        Assert.NotEqual(first[0].EventId, cancelled.EventId);
+        // Nothing is left to send, and 204 is what tells an EventSource to stop reconnecting.
+        Assert.Equal(HttpStatusCode.NoContent, caughtUp);
+        Assert.Empty(afterLast);
+    }
+
+    [Fact]
     public async Task The_event_stream_of_an_unknown_request_is_a_404_problem()
     {
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0);
@@ -41,5 +65,34 @@ public sealed class RequestEventsTests(TestServers servers)
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    private static RequestStatusDocument Document(SseItem<string> item) =>
+        JsonSerializer.Deserialize<RequestStatusDocument>(item.Data, Infrastructure.Pipeline.JsonOptions)!;
+
+    /// <summary>Reads up to <paramref name="stopAfter"/> events of one connection, sending <paramref name="lastEventId"/> as a reconnecting EventSource does.</summary>
+    private static async Task<(HttpStatusCode Status, List<SseItem<string>> Events, TimeSpan Retry)> ReadEventsAsync(
+        Infrastructure.Pipeline pipeline, Guid id, string? lastEventId, int stopAfter)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/requests/{id}/events");
+        if (lastEventId is not null)
+        {
+            request.Headers.Add("Last-Event-ID", lastEventId);
+        }
+
+        using var response = await pipeline.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        var events = new List<SseItem<string>>();
+        await using var stream = await response.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken);
+        var parser = SseParser.Create(stream);
+        await foreach (var item in parser.EnumerateAsync(TestContext.Current.CancellationToken))
+        {
+            events.Add(item);
+            if (events.Count == stopAfter)
+            {
+                break;
+            }
+        }
+
+        return (response.StatusCode, events, parser.ReconnectionInterval);
     }
 }
