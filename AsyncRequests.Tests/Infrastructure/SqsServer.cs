@@ -16,16 +16,6 @@ public sealed class SqsServer : IAsyncDisposable
     // Short, so that a hung probe does not delay noticing that fauxqs exited.
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(1) };
 
-    // fauxqs always listens on 0.0.0.0; this preload keeps its socket on loopback.
-    private const string LoopbackOnly =
-        """
-        import net from "node:net";
-        const listen = net.Server.prototype.listen;
-        net.Server.prototype.listen = function (options, ...rest) {
-          return listen.call(this, typeof options === "object" ? { ...options, host: "127.0.0.1" } : options, ...rest);
-        };
-        """;
-
     private readonly string _emulatorDirectory;
     private readonly string _root;
     private readonly bool _persistent;
@@ -113,7 +103,8 @@ public sealed class SqsServer : IAsyncDisposable
         // dist/server.js, not the fauxqs bin (dist/cli.js): only server.js reads the persistence variables.
         _process = ChildProcess.Start(
             NodePath(_emulatorDirectory),
-            ["--import", "data:text/javascript," + Uri.EscapeDataString(LoopbackOnly), ServerScript(_emulatorDirectory)],
+            // fauxqs always listens on 0.0.0.0; the preload keeps its socket on loopback.
+            ["--import", "./loopback.mjs", ServerScript(_emulatorDirectory)],
             _emulatorDirectory,
             LogPath,
             environment);
