@@ -21,6 +21,16 @@ public sealed class RequestTypeTests(TestServers servers) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Multiply_is_exact_beyond_the_precision_of_a_double()
+    {
+        var large = await ResultOfAsync("multiply", new { num1 = 123456789012345, num2 = 987654321098765 });
+        var fractional = await ResultOfAsync("multiply", new { num1 = 0.1, num2 = -0.2 });
+
+        Assert.Equal("121932631137021071359549253925", large.GetProperty("product").GetRawText());
+        Assert.Equal("-0.02", fractional.GetProperty("product").GetRawText());
+    }
+
+    [Fact]
     public async Task Compute_returns_sum_average_min_and_max()
     {
         var result = await ResultOfAsync("compute", new { numbers = new[] { 10, 20, 30, 40, 50 } });
