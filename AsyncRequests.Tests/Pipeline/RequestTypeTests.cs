@@ -76,6 +76,33 @@ public sealed class RequestTypeTests(TestServers servers) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Text_analysis_preview_never_splits_a_character()
+    {
+        var beforeEmoji = new string('a', 99);
+        var beforeAccent = new string('b', 99);
+
+        var emoji = await ResultOfAsync("text-analysis", new { text = beforeEmoji + "\U0001F600 and more" });
+        var accent = await ResultOfAsync("text-analysis", new { text = beforeAccent + "e\u0301 and more" });
+
+        Assert.Equal(beforeEmoji, emoji.GetProperty("ocr").GetProperty("preview").GetString());
+        Assert.Equal(beforeAccent, accent.GetProperty("ocr").GetProperty("preview").GetString());
+    }
+
+    [Fact]
+    public async Task Words_and_keywords_leave_out_quotes_but_keep_contractions()
+    {
+        const string text = "'Quoted' words, 'quoted' again: quoted! Rock ' n ' roll, don't stop, don\u2019t.";
+
+        var result = await ResultOfAsync("text-analysis", new { text });
+
+        Assert.Equal(11, result.GetProperty("ocr").GetProperty("wordCount").GetInt32());
+        var keywords = result.GetProperty("search").GetProperty("keywords").EnumerateArray()
+            .Select(k => (k.GetProperty("keyword").GetString(), k.GetProperty("count").GetInt32()))
+            .ToArray();
+        Assert.Equal([("quoted", 3), ("don't", 2), ("again", 1), ("rock", 1), ("roll", 1)], keywords);
+    }
+
+    [Fact]
     public async Task Fail_permanent_fails_with_its_reason()
     {
         var id = await _pipeline.SubmitAsync("fail", new { mode = "permanent" });
