@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AsyncRequests.Api.Outbox;
 using AsyncRequests.Api.Requests;
+using AsyncRequests.Requests.Queue;
+using Microsoft.Extensions.Options;
 
 namespace AsyncRequests.Api;
 
@@ -24,8 +26,13 @@ public static class ApiServiceCollectionExtensions
 
     public static IHostApplicationBuilder AddOutboxRelay(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.SectionName).ValidateDataAnnotations()
+            .Validate<IOptions<QueueOptions>>(
+                (outbox, queue) => outbox.StrandedAfterSeconds > queue.Value.VisibilityTimeoutSeconds,
+                "Outbox:StrandedAfterSeconds must be longer than Queue:VisibilityTimeoutSeconds, or messages only hidden by a failed claim would be sent again.")
+            .ValidateOnStart();
         builder.Services.AddHostedService<OutboxRelay>();
+        builder.Services.AddHostedService<StrandedRequestSweeper>();
         return builder;
     }
 }
