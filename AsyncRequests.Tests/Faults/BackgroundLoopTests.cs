@@ -30,6 +30,26 @@ public sealed class BackgroundLoopTests(TestServers servers)
         Assert.Equal(RequestStatus.Succeeded, after.Status);
     }
 
+    [Fact]
+    public async Task A_processor_started_before_the_schema_exists_waits_without_logging_errors()
+    {
+        var logs = new CapturedLogs();
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0, settings: new Dictionary<string, string?>
+        {
+            ["Database:MigrateOnStartup"] = "false",
+            ["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"] = "Information",
+        });
+        pipeline.StartProcessor(services => services.AddSingleton<ILoggerProvider>(logs));
+
+        // Several checks of the schema, each a database command.
+        await logs.WaitUntilAsync(entries => entries.Count(e => e.Category == DbLoggerCategory.Database.Command.Name) >= 6);
+        await pipeline.RestartApiAsync(new Dictionary<string, string?> { ["Database:MigrateOnStartup"] = "true" });
+        var done = await pipeline.WaitForTerminalAsync(await pipeline.SubmitAsync("multiply", new { num1 = 3, num2 = 4 }));
+
+        Assert.Equal(RequestStatus.Succeeded, done.Status);
+        Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Error);
+    }
+
     private static async Task ExecuteAsync(Infrastructure.Pipeline pipeline, string sql)
     {
         await using var db = pipeline.CreateDbContext();
