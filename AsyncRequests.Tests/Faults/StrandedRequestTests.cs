@@ -57,7 +57,8 @@ public sealed class StrandedRequestTests(TestServers servers)
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (!await condition())
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(50), deadline.Token);
+            Assert.False(deadline.IsCancellationRequested, "The request's message was never sent.");
+            await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None);
         }
     }
 }
