@@ -2,8 +2,10 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AsyncRequests.Api.Outbox;
 using AsyncRequests.Api.Requests;
+using AsyncRequests.Requests.Queue;
 using AsyncRequests.Requests.Storage;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.Options;
 
 namespace AsyncRequests.Api;
 
@@ -38,8 +40,13 @@ public static class ApiServiceCollectionExtensions
 
     public static IHostApplicationBuilder AddOutboxRelay(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.SectionName).ValidateDataAnnotations()
+            .Validate<IOptions<QueueOptions>>(
+                (outbox, queue) => outbox.StrandedAfterSeconds > queue.Value.VisibilityTimeoutSeconds,
+                "Outbox:StrandedAfterSeconds must be longer than Queue:VisibilityTimeoutSeconds, or messages only hidden by a failed claim would be sent again.")
+            .ValidateOnStart();
         builder.Services.AddHostedService<OutboxRelay>();
+        builder.Services.AddHostedService<StrandedRequestSweeper>();
         return builder;
     }
 }

@@ -17,6 +17,7 @@ public static class ProcessingServiceCollectionExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RequestLeases>();
         builder.Services.AddSingleton<DatabaseGate>();
+        builder.Services.AddSingleton<DeadLetterRequeue>();
         builder.Services.AddSingleton<RunningRequests>();
         builder.Services.AddSingleton<MessageProcessor>();
         builder.Services.AddHostedService<RequestPoller>();

@@ -20,4 +20,15 @@ public sealed class OutboxOptions
 
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 100;
+
+    /// <summary>
+    /// A pending request untouched this long is taken to have lost its message, and is sent again.
+    /// Keep it above the longest a live message stays away: a retry's backoff (Processor:RetryMaxDelaySeconds),
+    /// a receive whose claim failed (Queue:VisibilityTimeoutSeconds), and a wait in the queue's backlog.
+    /// </summary>
+    [Range(1, 1_209_600)]
+    public int StrandedAfterSeconds { get; set; } = 300;
+
+    [Range(1, 3600)]
+    public int StrandedCheckIntervalSeconds { get; set; } = 30;
 }

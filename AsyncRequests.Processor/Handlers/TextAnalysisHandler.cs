@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Globalization;
 using AsyncRequests.Requests.RequestTypes;
 
 namespace AsyncRequests.Processor.Handlers;
@@ -31,7 +32,7 @@ public sealed class TextAnalysisHandler : RequestHandler<TextAnalysisInput>
             CharCount = text.Length,
             WordCount = words.Count,
             LineCount = text.Split('\n').Length,
-            Preview = text.Length <= PreviewLength ? text : text[..PreviewLength],
+            Preview = Preview(text),
         };
 
         await context.ReportProgressAsync(33, "ml");
@@ -49,12 +50,33 @@ public sealed class TextAnalysisHandler : RequestHandler<TextAnalysisInput>
         await context.SimulateWorkAsync(input.DelayMs, 1 / 3.0, cancellationToken);
         var keywords = words
             .Where(w => w.Length > 2 && !s_stopWords.Contains(w))
-            .GroupBy(w => w.ToLowerInvariant())
+            .GroupBy(w => w.ToLowerInvariant().Replace('\u2019', '\''))
             .OrderByDescending(g => g.Count())
             .ThenBy(g => g.Key, StringComparer.Ordinal)
             .Take(KeywordCount)
             .Select(g => new { Keyword = g.Key, Count = g.Count() });
 
         return new { Ocr = ocr, Ml = ml, Search = new { Keywords = keywords.ToArray() } };
+    }
+
+    /// <summary>
+    /// At most <see cref="PreviewLength"/> UTF-16 units, cut between user-perceived characters: cutting
+    /// inside a surrogate pair would leave half an emoji, which JSON can only write as U+FFFD.
+    /// </summary>
+    private static string Preview(string text)
+    {
+        var length = 0;
+        while (length < text.Length)
+        {
+            var next = StringInfo.GetNextTextElementLength(text, length);
+            if (length + next > PreviewLength)
+            {
+                break;
+            }
+
+            length += next;
+        }
+
+        return text[..length];
     }
 }

@@ -1,50 +1,94 @@
+using AsyncRequests.Processor.Processing;
 using AsyncRequests.Requests.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql;
 
 namespace AsyncRequests.Processor.Polling;
 
 /// <summary>
 /// Holds the pollers back while the request store cannot serve them: at start until the Api has
 /// migrated the schema, and later while the database is unreachable, so that no message is received
-/// (and its receive count spent) only to fail.
+/// (and its receive count spent) only to fail. Every failure means "not ready yet": the gate never
+/// throws, so a database problem an operator fixes (permissions, a broken schema) needs no restart.
 /// </summary>
 public sealed partial class DatabaseGate(IDbContextFactory<RequestsDbContext> contexts, TimeProvider time, ILogger<DatabaseGate> logger)
 {
     private static readonly TimeSpan s_checkInterval = TimeSpan.FromSeconds(1);
 
+    private enum Readiness
+    {
+        Ready,
+        SchemaMissing,
+        Unreachable,
+        Failing,
+    }
+
     public async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
     {
-        var logged = false;
+        var waited = false;
+        var failures = 0;
+        var reported = Readiness.Ready;
         while (true)
         {
-            try
+            var (readiness, error) = await CheckAsync(cancellationToken);
+            switch (readiness)
             {
-                await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-                if (!(await db.Database.GetPendingMigrationsAsync(cancellationToken)).Any())
-                {
-                    if (logged)
+                case Readiness.Ready:
+                    if (waited)
                     {
                         LogReady(logger);
                     }
 
                     return;
-                }
-
-                if (!logged)
-                {
+                case Readiness.SchemaMissing when reported != Readiness.SchemaMissing:
                     LogWaitingForSchema(logger);
-                }
-            }
-            catch (Exception e) when (DatabaseErrors.IsUnavailable(e))
-            {
-                if (!logged)
-                {
-                    LogUnreachable(logger, e);
-                }
+                    break;
+                case Readiness.Unreachable when reported != Readiness.Unreachable:
+                    LogUnreachable(logger, error!);
+                    break;
+                case Readiness.Failing:
+                    failures++;
+                    LogFailing(logger, failures, FailureBackoff.After(failures, s_checkInterval).TotalSeconds, error!);
+                    break;
             }
 
-            logged = true;
-            await Task.Delay(s_checkInterval, time, cancellationToken);
+            if (readiness != Readiness.Failing)
+            {
+                failures = 0;
+            }
+
+            reported = readiness;
+            waited = true;
+            await Task.Delay(FailureBackoff.After(failures, s_checkInterval), time, cancellationToken);
+        }
+    }
+
+    private async Task<(Readiness, Exception?)> CheckAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+
+            // EF finds out that its history table is missing by a query that fails, logged as an error.
+            var historyTable = await db.Database
+                .SqlQuery<string?>($"SELECT to_regclass(quote_ident({HistoryRepository.DefaultTableName}))::text AS \"Value\"")
+                .SingleAsync(cancellationToken);
+            var migrated = historyTable is not null && !(await db.Database.GetPendingMigrationsAsync(cancellationToken)).Any();
+            return (migrated ? Readiness.Ready : Readiness.SchemaMissing, null);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
+        {
+            // The database itself is created by the Api's first migration.
+            return (Readiness.SchemaMissing, e);
+        }
+        catch (Exception e) when (DatabaseErrors.IsUnavailable(e))
+        {
+            return (Readiness.Unreachable, e);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (Readiness.Failing, e);
         }
     }
 
@@ -53,6 +97,9 @@ public sealed partial class DatabaseGate(IDbContextFactory<RequestsDbContext> co
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The request store is unreachable; not receiving until it is back")]
     private static partial void LogUnreachable(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The request store fails {Failures} time(s) in a row; not receiving until it works, next check in {DelaySeconds}s")]
+    private static partial void LogFailing(ILogger logger, int failures, double delaySeconds, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The request store is ready")]
     private static partial void LogReady(ILogger logger);

@@ -9,14 +9,17 @@ using Microsoft.Extensions.Options;
 namespace AsyncRequests.Processor.Polling;
 
 /// <summary>
-/// Watches the dead-letter queue. A message lands there when its request's workers kept vanishing
-/// (a crash on every attempt); the request must still end, so it is failed with that reason.
+/// Watches the dead-letter queue. A message lands there after <c>Queue:MaxReceiveCount</c> receives,
+/// and not every receive is an attempt: a hand-back on shutdown or a claim that failed spends one
+/// without trying. A request with attempts left is re-queued with a fresh message; one whose workers
+/// vanished on every attempt must still end, so it is failed with that reason.
 /// </summary>
 public sealed partial class DeadLetterPoller(
     IAmazonSQS sqs,
     QueueTopology topology,
     DatabaseGate database,
     RequestLeases leases,
+    DeadLetterRequeue requeue,
     IOptions<ProcessorOptions> options,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
@@ -24,6 +27,8 @@ public sealed partial class DeadLetterPoller(
 {
     /// <summary>The longest SQS allows: what is not ours stays in the dead-letter queue for an operator to look at.</summary>
     private static readonly TimeSpan s_keepForOperator = TimeSpan.FromHours(12);
+
+    private static readonly TimeSpan s_lookAgain = TimeSpan.FromSeconds(1);
 
     protected override int MaxConcurrency => 2;
 
@@ -52,8 +57,18 @@ public sealed partial class DeadLetterPoller(
             case { Status: RequestStatus.Processing, LeaseExpiresAt: { } until } when until > Time.GetUtcNow():
                 // A live worker still has it (only a duplicate was dead-lettered): look again when its lease would lapse.
                 return MessageDisposition.ShowAgainAfter(until - Time.GetUtcNow() + TimeSpan.FromSeconds(1));
+            case { Attempts: var attempts } when attempts < options.Value.MaxAttempts:
+                var detail = $"re-queued: its message was dead-lettered after {ReceivesOf(message)} receives, with {options.Value.MaxAttempts - attempts} of {options.Value.MaxAttempts} attempts left";
+                if (!await requeue.RequeueAsync(request.Id, attempts, detail, CancellationToken.None))
+                {
+                    // Claimed or finished meanwhile: decide again on what it is now.
+                    return MessageDisposition.ShowAgainAfter(s_lookAgain);
+                }
+
+                LogRequeued(logger, request.Id, ReceivesOf(message), options.Value.MaxAttempts - attempts);
+                return MessageDisposition.Delete;
             default:
-                var error = $"Dead-lettered: the message was received {message.Attributes?.GetValueOrDefault("ApproximateReceiveCount") ?? "too many"} times without completing (the worker of attempt {request.Attempts} stopped responding).";
+                var error = $"Dead-lettered: the message was received {ReceivesOf(message)} times without completing (the worker of attempt {request.Attempts} stopped responding).";
                 if (await leases.FailAbandonedAsync(request.Id, request.Attempts, error, CancellationToken.None))
                 {
                     LogFailedDeadLettered(logger, request.Id);
@@ -63,6 +78,11 @@ public sealed partial class DeadLetterPoller(
                 return MessageDisposition.Delete;
         }
     }
+
+    private static string ReceivesOf(Message message) => message.Attributes?.GetValueOrDefault("ApproximateReceiveCount") ?? "too many";
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Request {RequestId} was dead-lettered after {Receives} receives with {AttemptsLeft} attempts left; re-queued with a fresh message")]
+    private static partial void LogRequeued(ILogger logger, Guid requestId, string receives, int attemptsLeft);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-lettered message {MessageId} is not for a known request; leaving it in the dead-letter queue")]
     private static partial void LogNotOurs(ILogger logger, string messageId);

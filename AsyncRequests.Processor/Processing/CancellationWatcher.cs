@@ -6,7 +6,8 @@ namespace AsyncRequests.Processor.Processing;
 
 /// <summary>
 /// Stops the handlers of requests a client cancelled, within a second or so: one query a tick for all
-/// running requests of this instance.
+/// running requests of this instance. A failed check only delays cancellations, so the watcher never
+/// gives up: it logs, backs off and asks again (see <see cref="FailureBackoff"/>).
 /// </summary>
 public sealed partial class CancellationWatcher(
     RunningRequests running,
@@ -17,33 +18,52 @@ public sealed partial class CancellationWatcher(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.Value.CancellationCheckMilliseconds), time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        var interval = TimeSpan.FromMilliseconds(options.Value.CancellationCheckMilliseconds);
+        var failures = 0;
+        while (true)
         {
-            var ids = running.Ids;
-            if (ids.Count == 0)
-            {
-                continue;
-            }
-
+            await Task.Delay(FailureBackoff.After(failures, interval), time, stoppingToken);
             try
             {
-                await using var db = await contexts.CreateDbContextAsync(stoppingToken);
-                var cancelled = await db.Requests
-                    .Where(r => ids.Contains(r.Id) && r.CancelRequested)
-                    .Select(r => r.Id)
-                    .ToListAsync(stoppingToken);
-                foreach (var id in cancelled)
+                await CancelRequestedAsync(stoppingToken);
+                if (failures > 0)
                 {
-                    LogCancelling(logger, id);
-                    await running.CancelAsync(id);
+                    LogRecovered(logger, failures);
                 }
+
+                failures = 0;
             }
             catch (Exception e) when (DatabaseErrors.IsUnavailable(e))
             {
-                // A missed tick only delays a cancellation: the next one asks again.
+                // An outage the database gate reports; a missed tick only delays a cancellation.
+                failures++;
                 LogCheckFailed(logger, e);
             }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                failures++;
+                LogCheckBroken(logger, failures, FailureBackoff.After(failures, interval).TotalSeconds, e);
+            }
+        }
+    }
+
+    private async Task CancelRequestedAsync(CancellationToken stoppingToken)
+    {
+        var ids = running.Ids;
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(stoppingToken);
+        var cancelled = await db.Requests
+            .Where(r => ids.Contains(r.Id) && r.CancelRequested)
+            .Select(r => r.Id)
+            .ToListAsync(stoppingToken);
+        foreach (var id in cancelled)
+        {
+            LogCancelling(logger, id);
+            await running.CancelAsync(id);
         }
     }
 
@@ -52,4 +72,10 @@ public sealed partial class CancellationWatcher(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Could not check for cancelled requests")]
     private static partial void LogCheckFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Checking for cancelled requests failed {Failures} time(s) in a row; cancellations wait until it works again, next check in {DelaySeconds}s")]
+    private static partial void LogCheckBroken(ILogger logger, int failures, double delaySeconds, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Checking for cancelled requests works again after {Failures} failure(s)")]
+    private static partial void LogRecovered(ILogger logger, int failures);
 }

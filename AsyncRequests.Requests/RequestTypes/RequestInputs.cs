@@ -16,7 +16,7 @@ public abstract record RequestInput
 [RequestType("multiply")]
 public sealed record MultiplyInput : RequestInput
 {
-    // Bounded so that the product stays exact for integers and finite for everything else.
+    // Bounded below 2^53, so every integer in range reads back exactly; the handler multiplies exactly.
     [Required, Range(-1e15, 1e15)]
     public double? Num1 { get; init; }
 

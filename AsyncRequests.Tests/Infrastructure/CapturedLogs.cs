@@ -21,12 +21,16 @@ public sealed class CapturedLogs : ILoggerProvider
     public IEnumerable<Entry> Errors => _entries.Where(e => e.Level >= LogLevel.Error);
 
     /// <summary>Waits until an entry matching <paramref name="condition"/> was logged.</summary>
-    public async Task WaitForAsync(Func<Entry, bool> condition, TimeSpan? timeout = null)
+    public Task WaitForAsync(Func<Entry, bool> condition, TimeSpan? timeout = null) =>
+        WaitUntilAsync(entries => entries.Any(condition), timeout);
+
+    /// <summary>Waits until the entries logged so far satisfy <paramref name="condition"/>.</summary>
+    public async Task WaitUntilAsync(Func<IReadOnlyCollection<Entry>, bool> condition, TimeSpan? timeout = null)
     {
         using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
-        while (!_entries.Any(condition))
+        while (!condition([.. _entries]))
         {
-            Assert.False(deadline.IsCancellationRequested, "The expected log entry never came.");
+            Assert.False(deadline.IsCancellationRequested, $"The expected log entries never came; logged:\n{string.Join('\n', _entries)}");
             await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None);
         }
     }

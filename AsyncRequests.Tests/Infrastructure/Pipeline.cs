@@ -91,9 +91,10 @@ public sealed class Pipeline : IAsyncDisposable
         return pipeline;
     }
 
-    public ServiceHost<MessageProcessor> StartProcessor()
+    /// <param name="configureServices">Changes for this Processor only, after the pipeline's own.</param>
+    public ServiceHost<MessageProcessor> StartProcessor(Action<IServiceCollection>? configureServices = null)
     {
-        var processor = ServiceHost<MessageProcessor>.Start(Settings, _configureServices, overHttp: false);
+        var processor = ServiceHost<MessageProcessor>.Start(Settings, _configureServices + configureServices, overHttp: false);
         _processors.Add(processor);
         return processor;
     }

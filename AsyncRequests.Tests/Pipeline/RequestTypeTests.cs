@@ -21,6 +21,16 @@ public sealed class RequestTypeTests(TestServers servers) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Multiply_is_exact_beyond_the_precision_of_a_double()
+    {
+        var large = await ResultOfAsync("multiply", new { num1 = 123456789012345, num2 = 987654321098765 });
+        var fractional = await ResultOfAsync("multiply", new { num1 = 0.1, num2 = -0.2 });
+
+        Assert.Equal("121932631137021071359549253925", large.GetProperty("product").GetRawText());
+        Assert.Equal("-0.02", fractional.GetProperty("product").GetRawText());
+    }
+
+    [Fact]
     public async Task Compute_returns_sum_average_min_and_max()
     {
         var result = await ResultOfAsync("compute", new { numbers = new[] { 10, 20, 30, 40, 50 } });
@@ -63,6 +73,33 @@ public sealed class RequestTypeTests(TestServers servers) : IAsyncLifetime
             .ToArray();
         Assert.Equal(("queue", 3), keywords[0]);
         Assert.Equal(("great", 2), keywords[1]);
+    }
+
+    [Fact]
+    public async Task Text_analysis_preview_never_splits_a_character()
+    {
+        var beforeEmoji = new string('a', 99);
+        var beforeAccent = new string('b', 99);
+
+        var emoji = await ResultOfAsync("text-analysis", new { text = beforeEmoji + "\U0001F600 and more" });
+        var accent = await ResultOfAsync("text-analysis", new { text = beforeAccent + "e\u0301 and more" });
+
+        Assert.Equal(beforeEmoji, emoji.GetProperty("ocr").GetProperty("preview").GetString());
+        Assert.Equal(beforeAccent, accent.GetProperty("ocr").GetProperty("preview").GetString());
+    }
+
+    [Fact]
+    public async Task Words_and_keywords_leave_out_quotes_but_keep_contractions()
+    {
+        const string text = "'Quoted' words, 'quoted' again: quoted! Rock ' n ' roll, don't stop, don\u2019t.";
+
+        var result = await ResultOfAsync("text-analysis", new { text });
+
+        Assert.Equal(11, result.GetProperty("ocr").GetProperty("wordCount").GetInt32());
+        var keywords = result.GetProperty("search").GetProperty("keywords").EnumerateArray()
+            .Select(k => (k.GetProperty("keyword").GetString(), k.GetProperty("count").GetInt32()))
+            .ToArray();
+        Assert.Equal([("quoted", 3), ("don't", 2), ("again", 1), ("rock", 1), ("roll", 1)], keywords);
     }
 
     [Fact]
