@@ -157,7 +157,13 @@ public static class RequestsApi
             while (!document.Status.IsTerminal())
             {
                 await Task.Delay(interval, time, stopping);
-                var next = await FindDocumentAsync(db, id, stopping);
+                RequestStatusDocument? next;
+                using (BackgroundTracing.Suppress())
+                {
+                    // Polling reads would bury the stream's trace under one span per interval.
+                    next = await FindDocumentAsync(db, id, stopping);
+                }
+
                 if (next is not null && (next.UpdatedAt != document.UpdatedAt || next.Status != document.Status))
                 {
                     document = next;

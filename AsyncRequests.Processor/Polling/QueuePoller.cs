@@ -44,6 +44,8 @@ public abstract partial class QueuePoller(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Receives, deletes and hand-backs stay out of tracing; processing a message continues its request's trace.
+        using var untraced = BackgroundTracing.Suppress();
         string queueUrl;
         try
         {

@@ -17,6 +17,7 @@ public sealed partial class CancellationWatcher(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var untraced = BackgroundTracing.Suppress();
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.Value.CancellationCheckMilliseconds), time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
