@@ -19,6 +19,7 @@ public abstract partial class QueuePoller(
     IAmazonSQS sqs,
     QueueTopology topology,
     DatabaseGate database,
+    ReceiveLoopHealthCheck receiveLoops,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger logger) : BackgroundService
@@ -122,6 +123,7 @@ public abstract partial class QueuePoller(
                     },
                     CancellationToken.None);
                 messages = response.Messages ?? [];
+                receiveLoops.ReceiveCompleted(queueUrl);
                 consecutiveFailures = 0;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
