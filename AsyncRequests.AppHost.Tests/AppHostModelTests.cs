@@ -4,8 +4,9 @@ namespace AsyncRequests.AppHost.Tests;
 
 /// <summary>
 /// Checks the resource graph the AppHost declares. Only the model is built: no container, service or
-/// orchestrator is started, so these tests do not need Docker.
+/// orchestrator is started, so these tests do not need Docker (run them alone with --filter Category=Model).
 /// </summary>
+[Trait("Category", "Model")]
 public sealed class AppHostModelTests
 {
     [Fact]
@@ -80,14 +81,48 @@ public sealed class AppHostModelTests
         AssertWaitsUntilHealthy(service, "localstack");
     }
 
+    // The processor's /health includes its pollers' readiness, so a replica whose receive loop stopped is unhealthy.
     [Theory]
     [InlineData("api")]
     [InlineData("processor")]
-    public async Task A_service_is_health_checked_by_Aspire(string serviceName)
+    public async Task A_service_is_health_checked_by_Aspire_on_its_health_endpoint(string serviceName)
     {
         await using var builder = await CreateBuilderAsync();
 
-        Assert.NotEmpty(GetResource(builder, serviceName).Annotations.OfType<HealthCheckAnnotation>());
+        Assert.Contains(
+            GetResource(builder, serviceName).Annotations.OfType<HealthCheckAnnotation>(),
+            check => check.Key.Contains("/health", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_dashboard_links_the_api_page_ops_page_API_reference_and_OpenAPI_document()
+    {
+        await using var builder = await CreateBuilderAsync();
+        var api = (IResourceWithEndpoints)GetResource(builder, "api");
+        var http = api.GetEndpoint("http");
+
+        // What Aspire does once the endpoint is allocated: a URL for the endpoint, then the resource's URL callbacks.
+        var context = new ResourceUrlsCallbackContext(
+            new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run),
+            api,
+            [new ResourceUrlAnnotation { Url = "http://localhost:5080", Endpoint = http }],
+            TestContext.Current.CancellationToken);
+        foreach (var callback in api.Annotations.OfType<ResourceUrlsCallbackAnnotation>())
+        {
+            await callback.Callback(context);
+        }
+
+        (string Url, string DisplayText)[] links =
+        [
+            ("http://localhost:5080", "Submit page"),
+            ("/admin", "Ops page"),
+            ("/scalar", "API reference (Scalar)"),
+            ("/openapi/v1.json", "OpenAPI document"),
+        ];
+        foreach (var (url, displayText) in links)
+        {
+            Assert.Contains(context.Urls, u => u.Url == url && u.DisplayText == displayText && u.Endpoint?.EndpointName == "http");
+        }
     }
 
     [Fact]

@@ -5,8 +5,10 @@ namespace AsyncRequests.AppHost.Tests;
 
 /// <summary>
 /// Starts the whole system through the AppHost (LocalStack and PostgreSQL in Docker, the api and two processor
-/// replicas) and sends one request through the asynchronous request-reply flow.
+/// replicas) and sends one request through the asynchronous request-reply flow. Needs Docker (run it alone with
+/// --filter Category=Docker).
 /// </summary>
+[Trait("Category", "Docker")]
 public sealed class AsyncRequestFlowTests
 {
     // The first run pulls the LocalStack and PostgreSQL images, which can take a few minutes.
@@ -31,10 +33,11 @@ public sealed class AsyncRequestFlowTests
         await using var app = await builder.BuildAsync(cancellationToken).WaitAsync(StartupTimeout, cancellationToken);
         await app.StartAsync(cancellationToken).WaitAsync(StartupTimeout, cancellationToken);
 
+        // A resource that fails to start (or exits) ends the wait at once with its state in the exception's message.
         foreach (var name in ResourceNames)
         {
             await app.ResourceNotifications
-                .WaitForResourceHealthyAsync(name, cancellationToken)
+                .WaitForResourceHealthyAsync(name, WaitBehavior.StopOnResourceUnavailable, cancellationToken)
                 .WaitAsync(StartupTimeout, cancellationToken);
         }
 

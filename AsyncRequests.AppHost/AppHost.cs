@@ -14,8 +14,9 @@ var postgres = builder.AddPostgres("postgres")
 
 var requestsDb = postgres.AddDatabase("requestsdb");
 
-// Gives both services AWS_REGION. Nothing here talks to real AWS, so the startup check of real AWS
-// credentials (an STS call from the AppHost) is switched off.
+// Gives both services AWS_REGION, in run mode only: a published manifest does not carry it. Nothing here
+// talks to real AWS, so the startup check of real AWS credentials (an STS call from the AppHost) is switched
+// off; Aspire.Hosting.AWS 13.5 has no fluent WithSdkValidation for it yet.
 var awsConfig = builder.AddAWSSDKConfig()
     .WithRegion(RegionEndpoint.USEast1);
 awsConfig.SDKValidationEnabled = false;
@@ -25,10 +26,15 @@ var api = builder.AddProject<Projects.AsyncRequests_Api>("api")
     .WaitFor(requestsDb)
     .WithEnvironment("Database__MigrateOnStartup", "true")
     .WithHttpHealthCheck("/health")
-    .WithExternalHttpEndpoints();
+    .WithExternalHttpEndpoints()
+    .WithUrlForEndpoint("http", url => url.DisplayText = "Submit page")
+    .WithUrlForEndpoint("http", _ => new() { Url = "/admin", DisplayText = "Ops page" })
+    .WithUrlForEndpoint("http", _ => new() { Url = "/scalar", DisplayText = "API reference (Scalar)" })
+    .WithUrlForEndpoint("http", _ => new() { Url = "/openapi/v1.json", DisplayText = "OpenAPI document" });
 UseLocalStackSqs(api);
 
-// Competing consumers. The processor starts after the api, which applies the database migrations.
+// Competing consumers. The processor starts after the api, which applies the database migrations. Its /health
+// includes the pollers' readiness: a replica whose receive loop stopped shows as unhealthy.
 var processor = builder.AddProject<Projects.AsyncRequests_Processor>("processor")
     .WithReplicas(2)
     .WithReference(requestsDb)

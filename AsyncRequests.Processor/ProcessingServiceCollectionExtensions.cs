@@ -20,6 +20,8 @@ public static class ProcessingServiceCollectionExtensions
         builder.Services.AddSingleton<DeadLetterRequeue>();
         builder.Services.AddSingleton<RunningRequests>();
         builder.Services.AddSingleton<MessageProcessor>();
+        builder.Services.AddSingleton<ReceiveLoopHealthCheck>();
+        builder.Services.AddHealthChecks().AddCheck<ReceiveLoopHealthCheck>(ReceiveLoopHealthCheck.Name);
         builder.Services.AddHostedService<RequestPoller>();
         builder.Services.AddHostedService<DeadLetterPoller>();
         builder.Services.AddHostedService<CancellationWatcher>();

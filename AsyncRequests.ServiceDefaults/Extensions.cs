@@ -46,6 +46,7 @@ public static class Extensions
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation())
             .WithTracing(tracing => tracing
+                .SetSampler(new BackgroundTracing.Sampler())
                 .AddSource(builder.Environment.ApplicationName)
                 .AddAspNetCoreInstrumentation(aspNetCore =>
                     // Health probes every few seconds would drown the requests people look for.

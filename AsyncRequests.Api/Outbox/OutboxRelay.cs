@@ -18,6 +18,8 @@ public sealed partial class OutboxRelay(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The passes stay out of tracing; a relayed send still joins its request's trace.
+        using var untraced = BackgroundTracing.Suppress();
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.IntervalSeconds), time);
         do
         {

@@ -59,7 +59,13 @@ public sealed partial class RequestEventStream(
                 await Task.Delay(delay, time, ending);
                 try
                 {
-                    var next = await db.FindStatusDocumentAsync(document.Id, ending);
+                    RequestStatusDocument? next;
+                    using (BackgroundTracing.Suppress())
+                    {
+                        // Polling reads would bury the stream's trace under one span per interval.
+                        next = await db.FindStatusDocumentAsync(document.Id, ending);
+                    }
+
                     if (failedReads > 0)
                     {
                         LogReadsRecovered(logger, document.Id, failedReads);

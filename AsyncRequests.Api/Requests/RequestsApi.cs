@@ -25,7 +25,9 @@ public static class RequestsApi
         var maxBodyBytes = app.ServiceProvider.GetRequiredService<IOptions<SubmissionOptions>>().Value.MaxBodyBytes;
         var requests = app.MapGroup("/requests").WithTags("Requests");
 
-        requests.MapPost("/", SubmitAsync)
+        // On the group's own path: mapped inside the group it would be "/requests/" in traces and the OpenAPI document.
+        app.MapPost("/requests", SubmitAsync)
+            .WithTags("Requests")
             .WithName("SubmitRequest")
             .WithSummary("Submit work; answers 202 at once with where to follow it.")
             .Accepts<SubmitRequestBody>("application/json")

@@ -18,12 +18,13 @@ public sealed partial class DeadLetterPoller(
     IAmazonSQS sqs,
     QueueTopology topology,
     DatabaseGate database,
+    ReceiveLoopHealthCheck receiveLoops,
     RequestLeases leases,
     DeadLetterRequeue requeue,
     IOptions<ProcessorOptions> options,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
-    ILogger<DeadLetterPoller> logger) : QueuePoller(sqs, topology, database, lifetime, time, logger)
+    ILogger<DeadLetterPoller> logger) : QueuePoller(sqs, topology, database, receiveLoops, lifetime, time, logger)
 {
     /// <summary>The longest SQS allows: what is not ours stays in the dead-letter queue for an operator to look at.</summary>
     private static readonly TimeSpan s_keepForOperator = TimeSpan.FromHours(12);

@@ -19,6 +19,7 @@ public abstract partial class QueuePoller(
     IAmazonSQS sqs,
     QueueTopology topology,
     DatabaseGate database,
+    ReceiveLoopHealthCheck receiveLoops,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger logger) : BackgroundService
@@ -44,6 +45,8 @@ public abstract partial class QueuePoller(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Receives, deletes and hand-backs stay out of tracing; processing a message continues its request's trace.
+        using var untraced = BackgroundTracing.Suppress();
         string queueUrl;
         try
         {
@@ -120,6 +123,7 @@ public abstract partial class QueuePoller(
                     },
                     CancellationToken.None);
                 messages = response.Messages ?? [];
+                receiveLoops.ReceiveCompleted(queueUrl);
                 consecutiveFailures = 0;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

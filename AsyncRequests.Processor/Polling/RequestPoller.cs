@@ -11,11 +11,12 @@ public sealed class RequestPoller(
     IAmazonSQS sqs,
     QueueTopology topology,
     DatabaseGate database,
+    ReceiveLoopHealthCheck receiveLoops,
     MessageProcessor processor,
     IOptions<ProcessorOptions> options,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
-    ILogger<RequestPoller> logger) : QueuePoller(sqs, topology, database, lifetime, time, logger)
+    ILogger<RequestPoller> logger) : QueuePoller(sqs, topology, database, receiveLoops, lifetime, time, logger)
 {
     protected override int MaxConcurrency => options.Value.MaxConcurrency;
 

@@ -18,6 +18,7 @@ public sealed partial class CancellationWatcher(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var untraced = BackgroundTracing.Suppress();
         var interval = TimeSpan.FromMilliseconds(options.Value.CancellationCheckMilliseconds);
         var failures = 0;
         while (true)

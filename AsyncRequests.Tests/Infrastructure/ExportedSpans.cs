@@ -32,10 +32,19 @@ public sealed class ExportedSpans : ICollection<Activity>
         }
     }
 
-    /// <summary>The distinct spans of one trace, once a span named <paramref name="lastSpan"/> has ended (or after a timeout).</summary>
-    public async Task<IReadOnlyList<Activity>> WaitForTraceAsync(ActivityTraceId traceId, string lastSpan)
+    /// <summary>Every distinct span exported so far.</summary>
+    public IReadOnlyList<Activity> Distinct()
     {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        lock (_spans)
+        {
+            return [.. _spans.DistinctBy(a => a.SpanId)];
+        }
+    }
+
+    /// <summary>The distinct spans of one trace, once a span named <paramref name="lastSpan"/> has ended (or after a timeout).</summary>
+    public async Task<IReadOnlyList<Activity>> WaitForTraceAsync(ActivityTraceId traceId, string lastSpan, TimeSpan? timeout = null)
+    {
+        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
         while (true)
         {
             List<Activity> trace;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using AsyncRequests.Tests.Infrastructure;
 using OpenTelemetry.Trace;
 
@@ -44,5 +45,27 @@ public sealed class TracePropagationTests(TestServers servers)
         }
 
         Assert.Equal(send.GetTagItem("messaging.message.id"), process.GetTagItem("messaging.message.id"));
+    }
+
+    [Theory]
+    [InlineData("/requests")]
+    [InlineData("/requests/")]
+    public async Task A_submit_is_traced_as_POST_requests_with_or_without_a_trailing_slash(string path)
+    {
+        var exported = new ExportedSpans();
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(
+            servers,
+            processors: 0,
+            configureServices: services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(exported)));
+        var traceId = ActivityTraceId.CreateRandom();
+
+        using (new Activity("test caller").SetParentId(traceId, ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded).Start())
+        {
+            using var response = await pipeline.Client.PostAsJsonAsync(path, new { type = "multiply", input = new { num1 = 1, num2 = 2 } }, TestContext.Current.CancellationToken);
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        var spans = await exported.WaitForTraceAsync(traceId, "POST /requests", TimeSpan.FromSeconds(30));
+        Assert.Equal(["POST /requests"], spans.Where(s => s.Kind == ActivityKind.Server).Select(s => s.DisplayName));
     }
 }
