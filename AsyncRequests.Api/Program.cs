@@ -1,4 +1,6 @@
 using AsyncRequests.Api;
+using AsyncRequests.Api.Admin;
+using AsyncRequests.Api.Retention;
 using AsyncRequests.Api.Requests;
 using AsyncRequests.Requests;
 
@@ -9,6 +11,8 @@ builder.AddRequestStore();
 builder.AddRequestQueue();
 builder.AddRequestsApi();
 builder.AddOutboxRelay();
+builder.AddAdminApi();
+builder.AddRetention();
 
 var app = builder.Build();
 
@@ -20,6 +24,7 @@ app.UseStaticFiles();
 app.MapOpenApi();
 app.MapDefaultEndpoints();
 app.MapRequestsApi();
+app.MapAdminApi();
 
 await app.MigrateRequestStoreIfConfiguredAsync();
 await app.RunAsync();
