@@ -1,5 +1,6 @@
 using AsyncRequests.Api;
 using AsyncRequests.Api.Requests;
+using AsyncRequests.Api.RequestTypes;
 using AsyncRequests.Requests;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -20,6 +21,7 @@ app.UseStaticFiles();
 app.MapOpenApi();
 app.MapDefaultEndpoints();
 app.MapRequestsApi();
+app.MapRequestTypesApi();
 
 await app.MigrateRequestStoreIfConfiguredAsync();
 await app.RunAsync();
