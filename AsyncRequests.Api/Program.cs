@@ -2,6 +2,7 @@ using AsyncRequests.Api;
 using AsyncRequests.Api.Requests;
 using AsyncRequests.Api.RequestTypes;
 using AsyncRequests.Requests;
+using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -19,6 +20,11 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 
 app.MapOpenApi();
+if (app.Environment.IsDevelopment())
+{
+    app.MapScalarApiReference();
+}
+
 app.MapDefaultEndpoints();
 app.MapRequestsApi();
 app.MapRequestTypesApi();
