@@ -1,4 +1,6 @@
 using AsyncRequests.Api;
+using AsyncRequests.Api.Admin;
+using AsyncRequests.Api.Retention;
 using AsyncRequests.Api.Requests;
 using AsyncRequests.Api.RequestTypes;
 using AsyncRequests.Requests;
@@ -11,6 +13,8 @@ builder.AddRequestStore();
 builder.AddRequestQueue();
 builder.AddRequestsApi();
 builder.AddOutboxRelay();
+builder.AddAdminApi();
+builder.AddRetention();
 
 var app = builder.Build();
 
@@ -28,6 +32,7 @@ if (app.Environment.IsDevelopment())
 app.MapDefaultEndpoints();
 app.MapRequestsApi();
 app.MapRequestTypesApi();
+app.MapAdminApi();
 
 await app.MigrateRequestStoreIfConfiguredAsync();
 await app.RunAsync();

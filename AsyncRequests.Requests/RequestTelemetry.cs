@@ -37,6 +37,10 @@ public static class RequestTelemetry
     public static readonly Gauge<long> OutboxBacklog = Meter.CreateGauge<long>(
         "asyncrequests.outbox.backlog", "{request}", "Requests whose queue message is not sent yet.");
 
+    /// <summary>Terminal requests the Api's retention purge deleted, by their status.</summary>
+    public static readonly Counter<long> Purged = Meter.CreateCounter<long>(
+        "asyncrequests.requests.purged", "{request}", "Terminal requests deleted by the retention purge.");
+
     public static readonly UpDownCounter<long> InFlight = Meter.CreateUpDownCounter<long>(
         "asyncrequests.handlers.in_flight", "{request}", "Handlers running now.");
 

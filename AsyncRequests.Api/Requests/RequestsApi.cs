@@ -169,7 +169,7 @@ public static class RequestsApi
         }
     }
 
-    private static async Task<Results<Ok<RequestStatusDocument>, Accepted<RequestStatusDocument>, ProblemHttpResult>> CancelAsync(
+    internal static async Task<Results<Ok<RequestStatusDocument>, Accepted<RequestStatusDocument>, ProblemHttpResult>> CancelAsync(
         Guid id,
         RequestCanceller canceller,
         RequestsDbContext db,
@@ -192,10 +192,10 @@ public static class RequestsApi
     private static void AskToRetryAfter(HttpContext http, SubmissionOptions options) =>
         http.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private static async Task<RequestStatusDocument?> FindDocumentAsync(RequestsDbContext db, Guid id, CancellationToken cancellationToken) =>
+    internal static async Task<RequestStatusDocument?> FindDocumentAsync(RequestsDbContext db, Guid id, CancellationToken cancellationToken) =>
         (await db.Requests.AsNoTracking().Include(r => r.History).SingleOrDefaultAsync(r => r.Id == id, cancellationToken))?.ToStatusDocument();
 
-    private static ProblemHttpResult RequestNotFound(Guid id) =>
+    internal static ProblemHttpResult RequestNotFound(Guid id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"There is no request {id}.");
 
     // Blame a field only when the JSON itself was fine; a syntax error is the whole body's.

@@ -31,6 +31,11 @@ public sealed class RequestsDbContext(DbContextOptions<RequestsDbContext> option
             // Keeps the relay's scan for unsent messages cheap however large the table grows.
             request.HasIndex(r => r.CreatedAt).HasFilter("published_at IS NULL").HasDatabaseName("ix_requests_unpublished");
             request.HasIndex(r => new { r.Status, r.Type, r.Id });
+            // The admin list's keyset order (created_at, id), unfiltered and within a status; the status one
+            // also bounds the retention purge. Only completed rows enter the completed_at index.
+            request.HasIndex(r => new { r.CreatedAt, r.Id }).HasDatabaseName("ix_requests_created");
+            request.HasIndex(r => new { r.Status, r.CreatedAt, r.Id }).HasDatabaseName("ix_requests_status_created");
+            request.HasIndex(r => r.CompletedAt).HasFilter("completed_at IS NOT NULL").HasDatabaseName("ix_requests_completed");
             request.HasMany(r => r.History).WithOne().HasForeignKey(c => c.RequestId).OnDelete(DeleteBehavior.Cascade);
         });
 

@@ -64,6 +64,7 @@ public sealed class MetricsTests(TestServers servers)
                 ["asyncrequests.queue.duration"] = "s",
                 ["asyncrequests.handlers.in_flight"] = "{request}",
                 ["asyncrequests.outbox.backlog"] = "{request}",
+                ["asyncrequests.requests.purged"] = "{request}",
             },
             metrics.Units);
     }

@@ -17,7 +17,7 @@ namespace AsyncRequests.Requests.Storage.Migrations
         {
 #pragma warning disable 612, 618
             modelBuilder
-                .HasAnnotation("ProductVersion", "10.0.5")
+                .HasAnnotation("ProductVersion", "10.0.11")
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
@@ -120,12 +120,22 @@ namespace AsyncRequests.Requests.Storage.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CompletedAt")
+                        .HasDatabaseName("ix_requests_completed")
+                        .HasFilter("completed_at IS NOT NULL");
+
                     b.HasIndex("CreatedAt")
                         .HasDatabaseName("ix_requests_unpublished")
                         .HasFilter("published_at IS NULL");
 
                     b.HasIndex("IdempotencyKey")
                         .IsUnique();
+
+                    b.HasIndex("CreatedAt", "Id")
+                        .HasDatabaseName("ix_requests_created");
+
+                    b.HasIndex("Status", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_requests_status_created");
 
                     b.HasIndex("Status", "Type", "Id");
 

@@ -1,0 +1,94 @@
+using AsyncRequests.Api.Requests;
+using AsyncRequests.Requests.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace AsyncRequests.Api.Admin;
+
+/// <summary>
+/// The operators' API under <c>/admin</c>: one group behind one authorization policy (a bearer API key).
+/// Without a configured key nothing here is mapped, so the routes do not exist at all.
+/// </summary>
+public static partial class AdminApi
+{
+    public const string Prefix = "/admin";
+    public const string PolicyName = "Admin";
+
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        if (!app.ServiceProvider.GetRequiredService<IOptions<AdminOptions>>().Value.Enabled)
+        {
+            LogAdminOff(app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AdminApi).FullName!));
+            return app;
+        }
+
+        var admin = app.MapGroup(Prefix)
+            .WithTags("Admin")
+            .RequireAuthorization(PolicyName)
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+
+        admin.MapGet("/requests", ListAsync)
+            .WithName("AdminListRequests")
+            .WithSummary("Requests, newest first, filtered and paged by an opaque cursor.");
+
+        admin.MapPost("/requests/{id:guid}/retry", RetryAsync)
+            .WithName("AdminRetryRequest")
+            .WithSummary("Run a failed or cancelled request again, with a fresh attempt budget.");
+
+        admin.MapPost("/requests/{id:guid}/cancel", RequestsApi.CancelAsync)
+            .WithName("AdminCancelRequest")
+            .WithSummary("Cancel a request, as the public cancel does.");
+
+        admin.MapGet("/stats", GetStatsAsync)
+            .WithName("AdminStats")
+            .WithSummary("Counts by status and type, backlog, queue depths and the last minute's completions.");
+
+        return app;
+    }
+
+    private static async Task<Results<Ok<RequestPage>, ValidationProblem>> ListAsync(
+        [FromQuery] string? status,
+        [FromQuery] string? type,
+        [FromQuery] string? createdBefore,
+        [FromQuery] string? createdAfter,
+        [FromQuery] string? limit,
+        [FromQuery] string? cursor,
+        AdminRequests requests,
+        CancellationToken cancellationToken)
+    {
+        var (query, errors) = RequestListQuery.Read(status, type, createdBefore, createdAfter, limit, cursor);
+        if (query is null)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        return TypedResults.Ok(await requests.ListAsync(query, cancellationToken));
+    }
+
+    private static async Task<Results<Accepted<RequestStatusDocument>, ProblemHttpResult>> RetryAsync(
+        Guid id,
+        AdminRequests requests,
+        RequestsDbContext db,
+        CancellationToken cancellationToken)
+    {
+        switch (await requests.RetryAsync(id, cancellationToken))
+        {
+            case RetryOutcome.Retried when await RequestsApi.FindDocumentAsync(db, id, cancellationToken) is { } document:
+                return TypedResults.Accepted(document.Links.Self, document);
+            case RetryOutcome.NotRetryable notRetryable:
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status409Conflict,
+                    title: "Request cannot be retried",
+                    detail: $"Request {id} is {notRetryable.Status.ToWireName()}; only failed or cancelled requests are retried.");
+            default:
+                return RequestsApi.RequestNotFound(id);
+        }
+    }
+
+    private static async Task<Ok<AdminStats>> GetStatsAsync(AdminStatistics statistics, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await statistics.GetAsync(cancellationToken));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The admin API is off: no key is configured in Admin:ApiKeys")]
+    private static partial void LogAdminOff(ILogger logger);
+}
