@@ -45,7 +45,14 @@ function describeProblem(problem) {
 
 const isTerminal = status => ["succeeded", "failed", "cancelled"].includes(status);
 
-const formatTime = value => value ? new Date(value).toLocaleString() : "";
+// Local time as 2026-01-31 14:05:09: compact, sortable, and the same in every browser locale.
+function formatTime(value) {
+  if (!value) return "";
+  const time = new Date(value);
+  const pad = n => String(n).padStart(2, "0");
+  return `${time.getFullYear()}-${pad(time.getMonth() + 1)}-${pad(time.getDate())} ` +
+    `${pad(time.getHours())}:${pad(time.getMinutes())}:${pad(time.getSeconds())}`;
+}
 
 // The API reference (Scalar) is served in Development only; elsewhere its link stays hidden.
 async function showApiReferenceLink() {
