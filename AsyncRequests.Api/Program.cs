@@ -2,7 +2,9 @@ using AsyncRequests.Api;
 using AsyncRequests.Api.Admin;
 using AsyncRequests.Api.Retention;
 using AsyncRequests.Api.Requests;
+using AsyncRequests.Api.RequestTypes;
 using AsyncRequests.Requests;
+using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -22,8 +24,14 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 
 app.MapOpenApi();
+if (app.Environment.IsDevelopment())
+{
+    app.MapScalarApiReference();
+}
+
 app.MapDefaultEndpoints();
 app.MapRequestsApi();
+app.MapRequestTypesApi();
 app.MapAdminApi();
 
 await app.MigrateRequestStoreIfConfiguredAsync();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AsyncRequests.Api.RequestTypes;
 using AsyncRequests.Requests.RequestTypes;
 using AsyncRequests.Requests.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -31,6 +32,7 @@ public static class RequestsApi
             .WithName("SubmitRequest")
             .WithSummary("Submit work; answers 202 at once with where to follow it.")
             .Accepts<SubmitRequestBody>("application/json")
+            .AddOpenApiOperationTransformer(RequestBodySchemas.DescribePerTypeAsync)
             .WithMetadata(new RequestSizeLimitAttribute(maxBodyBytes))
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 
 namespace AsyncRequests.Requests.RequestTypes;
@@ -8,12 +9,13 @@ namespace AsyncRequests.Requests.RequestTypes;
 /// </summary>
 public abstract record RequestInput
 {
-    /// <summary>Simulated work time, spread over the handler's stages.</summary>
+    [Description("Simulated work time in milliseconds, spread over the handler's stages.")]
     [Range(0, 60_000)]
     public int? DelayMs { get; init; }
 }
 
-[RequestType("multiply")]
+[Description("Multiplies two numbers.")]
+[RequestType("multiply", Example = """{"num1": 5, "num2": 10}""")]
 public sealed record MultiplyInput : RequestInput
 {
     // Bounded below 2^53, so every integer in range reads back exactly; the handler multiplies exactly.
@@ -24,31 +26,24 @@ public sealed record MultiplyInput : RequestInput
     public double? Num2 { get; init; }
 }
 
-[RequestType("compute")]
-public sealed record ComputeInput : RequestInput, IValidatableObject
+[Description("Counts, sums and averages a list of numbers and finds its minimum and maximum.")]
+[RequestType("compute", Example = """{"numbers": [10, 20, 30, 40, 50]}""")]
+public sealed record ComputeInput : RequestInput
 {
-    public const double Limit = 1e15;
-
-    [Required, Length(1, 10_000)]
+    [Required, Length(1, 10_000), ItemsRange(-1e15, 1e15)]
     public double[]? Numbers { get; init; }
-
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
-    {
-        if (Numbers?.Any(n => Math.Abs(n) > Limit) == true)
-        {
-            yield return new ValidationResult($"Every number must be between -{Limit:G} and {Limit:G}.", [nameof(Numbers)]);
-        }
-    }
 }
 
-[RequestType("transform")]
+[Description("Upper- and lower-cases a text and counts its words and characters.")]
+[RequestType("transform", Example = """{"text": "Hello async world"}""")]
 public sealed record TransformInput : RequestInput
 {
     [Required, StringLength(100_000, MinimumLength = 1)]
     public string? Text { get; init; }
 }
 
-[RequestType("text-analysis")]
+[Description("Analyses a text in three stages with progress: ocr (counts and preview), ml (sentiment) and search (top keywords).")]
+[RequestType("text-analysis", Example = """{"text": "Great queue, great service. The queue is fast and reliable.", "delayMs": 3000}""")]
 public sealed record TextAnalysisInput : RequestInput
 {
     [Required, StringLength(100_000, MinimumLength = 1)]
@@ -61,8 +56,8 @@ public enum FailMode
     Permanent,
 }
 
-/// <summary>Fails on purpose, to exercise retries and dead-lettering.</summary>
-[RequestType("fail")]
+[Description("Fails on purpose: transient failures are retried with backoff, permanent ones fail at once.")]
+[RequestType("fail", Example = """{"mode": "transient"}""")]
 public sealed record FailInput : RequestInput
 {
     [Required]

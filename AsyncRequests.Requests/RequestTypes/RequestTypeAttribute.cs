@@ -5,4 +5,7 @@ namespace AsyncRequests.Requests.RequestTypes;
 public sealed class RequestTypeAttribute(string name) : Attribute
 {
     public string Name { get; } = name;
+
+    /// <summary>A valid input as JSON, shown to clients by the request-type catalog.</summary>
+    public string Example { get; set; } = "{}";
 }

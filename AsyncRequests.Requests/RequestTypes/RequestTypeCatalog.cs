@@ -31,6 +31,9 @@ public static class RequestTypeCatalog
 
     public static IReadOnlyCollection<string> Names => s_inputTypes.Keys;
 
+    /// <summary>The input record of each request type, by name.</summary>
+    public static IReadOnlyDictionary<string, Type> InputTypes => s_inputTypes;
+
     public static string NameOf(Type inputType) =>
         inputType.GetCustomAttribute<RequestTypeAttribute>()?.Name
         ?? throw new InvalidOperationException($"{inputType.Name} has no [{nameof(RequestTypeAttribute)}].");
