@@ -20,6 +20,7 @@ public sealed partial class StrandedRequestSweeper(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var untraced = BackgroundTracing.Suppress();
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.StrandedCheckIntervalSeconds), time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {

@@ -27,6 +27,7 @@ public sealed partial class RetentionPurge(
             return;
         }
 
+        using var untraced = BackgroundTracing.Suppress();
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.IntervalSeconds), time);
         do
         {
