@@ -103,7 +103,8 @@ public sealed class TraceListTests(TestServers servers)
 
         var trace = await exported.WaitForTraceAsync(traceId, "GET /requests/{id:guid}/events", s_traceWait);
         Assert.True(documents >= 3, $"The stream sent {documents} documents; it should have polled its way through the stages.");
-        Assert.Single(trace, s => s.Source.Name == "Npgsql");
+        // One query; opening a pooled connection for it, when the pool grows, is a span of its own.
+        Assert.Single(trace, s => s.Source.Name == "Npgsql" && !s.DisplayName.StartsWith("CONNECT ", StringComparison.Ordinal));
     }
 
     private Task<Infrastructure.Pipeline> StartAsync(
