@@ -31,7 +31,12 @@ public static class RequestBodySchemas
                 },
                 ["additionalProperties"] = false,
             };
-            var schema = new OpenApiJsonReader().ReadFragment<OpenApiSchema>(body, OpenApiSpecVersion.OpenApi3_1, document, out _);
+            var schema = new OpenApiJsonReader().ReadFragment<OpenApiSchema>(body, OpenApiSpecVersion.OpenApi3_1, document, out var diagnostic);
+            if (diagnostic.Errors.Count > 0)
+            {
+                throw new InvalidOperationException($"The input schema of {type.Name} is not valid OpenAPI: {string.Join("; ", diagnostic.Errors)}");
+            }
+
             document.AddComponent(componentName, schema);
             mapping[type.Name] = new OpenApiSchemaReference(componentName, document);
         }

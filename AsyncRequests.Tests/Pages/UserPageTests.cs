@@ -30,7 +30,7 @@ public sealed class UserPageTests(TestServers servers, Browser browser) : PageTe
         await Expect(LatestRequest.Locator(".status")).ToHaveTextAsync("succeeded");
         await Expect(LatestRequest.Locator("pre")).ToContainTextAsync("\"product\": 50");
         var id = await LatestRequest.Locator("code").TextContentAsync();
-        Assert.Equal([$"/requests/{id}/events"], eventStreams.Select(url => new Uri(url).AbsolutePath));
+        Assert.Contains($"/requests/{id}/events", eventStreams.Select(url => new Uri(url).AbsolutePath));
     }
 
     [Fact]
