@@ -16,7 +16,10 @@ namespace AsyncRequests.Benchmarks;
 public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer postgres, SqsServer sqs, Progress progress)
 {
     private const string PostgresName = "PostgreSQL";
-    private static readonly TimeSpan DrainPollInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan DrainPollInterval = TimeSpan.FromMilliseconds(250);
+
+    // wrk stops with requests in flight that the server still stores; they must land before the next scenario starts.
+    private static readonly TimeSpan QuietPeriod = TimeSpan.FromSeconds(2);
 
     private readonly string _runId = Guid.NewGuid().ToString("N")[..8];
     private readonly string _logDirectory = Directory.CreateTempSubdirectory("asyncrequests-benchmark-").FullName;
@@ -25,12 +28,17 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
     {
         var machine = await DescribeMachineAsync(ct);
         var pgbench = settings.FloorDuration > TimeSpan.Zero ? Floor.FindPgbench(postgres) : null;
+        if (settings.FloorDuration > TimeSpan.Zero && pgbench is null)
+        {
+            progress.Phase("pgbench not found (it comes with the PostgreSQL server package): the floor is skipped");
+        }
+
         var runs = new List<SystemRun>();
         var floor = new List<FloorResult>();
         for (var repetition = 1; repetition <= settings.Repetitions; repetition++)
         {
-            bool[] oursFirst = repetition % 2 == 1 ? [true, false] : [false, true];
-            foreach (var ours in oursFirst)
+            bool[] oursInOrder = repetition % 2 == 1 ? [true, false] : [false, true];
+            foreach (var ours in oursInOrder)
             {
                 runs.Add(await RunSystemAsync(ours, repetition, ct));
             }
@@ -71,7 +79,7 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
             await system.BeginScenarioAsync(ct);
             progress.Phase($"{label}: warming up");
             await load.RunForAsync("/requests", post: true, 8, settings.WarmUpDuration, ct);
-            await DrainAsync(system, $"{label}: warming up, draining", ct);
+            await DrainAsync(system, $"{label}: warming up, draining", afterTimedLoad: true, ct);
         }
 
         var accept = new List<AcceptResult>();
@@ -80,7 +88,7 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
             await system.BeginScenarioAsync(ct);
             progress.Phase($"{label}: accept, {connections} connections");
             var result = await GenerateLoadAsync(system, load, "/requests", post: true, connections, settings.AcceptDuration, ct);
-            await DrainAsync(system, $"{label}: accept, {connections} connections, draining", ct);
+            await DrainAsync(system, $"{label}: accept, {connections} connections, draining", afterTimedLoad: true, ct);
             accept.Add(new AcceptResult(connections, result, await system.ReadOutcomesAsync(ct)));
         }
 
@@ -88,7 +96,7 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
         progress.Phase($"{label}: end to end, {settings.EndToEndRequests:N0} requests at concurrency {settings.EndToEndConcurrency}");
         var cpuBefore = ReadCpu(system);
         var submitted = await load.SubmitAsync(settings.EndToEndRequests, settings.EndToEndConcurrency, ct);
-        await DrainAsync(system, $"{label}: end to end, draining", ct);
+        await DrainAsync(system, $"{label}: end to end, draining", afterTimedLoad: false, ct);
         var cpu = ReadCpu(system).ToDictionary(p => p.Key, p => p.Value - cpuBefore[p.Key]);
         var endToEnd = new EndToEndResult(
             settings.EndToEndRequests, submitted, await system.ReadOutcomesAsync(ct), await system.ReadCompletionSpanSecondsAsync(ct), cpu.Values.Sum());
@@ -96,7 +104,7 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
         await system.BeginScenarioAsync(ct);
         progress.Phase($"{label}: light load, {settings.LightLoadRatePerSecond} req/s for {settings.LightLoadDuration.TotalSeconds} s");
         var light = await load.SubmitAtRateAsync(settings.LightLoadRatePerSecond, settings.LightLoadDuration, ct);
-        await DrainAsync(system, $"{label}: light load, draining", ct);
+        await DrainAsync(system, $"{label}: light load, draining", afterTimedLoad: false, ct);
         var latencies = await system.ReadLatenciesAsync(ct);
         var starts = latencies.Select(l => l.StartMs).ToArray();
         var dones = latencies.Select(l => l.DoneMs).ToArray();
@@ -121,14 +129,30 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
             ? Wrk.RunAsync(new Uri(system.BaseAddress, path), connections, duration, post ? HttpLoad.MultiplyBody : null, ct)
             : load.RunForAsync(path, post, connections, duration, ct);
 
-    /// <summary>Waits until every request of the scenario is terminal, or the drain timeout passes (the rest then shows as not succeeded).</summary>
-    private async Task DrainAsync(ISystemUnderTest system, string phase, CancellationToken ct)
+    /// <summary>
+    /// Waits until every request of the scenario is terminal (after a timed load, also until no new one has been
+    /// stored for a quiet period), or the drain timeout passes (what is left then shows as not succeeded).
+    /// </summary>
+    private async Task DrainAsync(ISystemUnderTest system, string phase, bool afterTimedLoad, CancellationToken ct)
     {
         progress.Phase(phase);
         var deadline = DateTime.UtcNow + settings.DrainTimeout;
-        long unfinished;
-        while ((unfinished = await system.CountUnfinishedAsync(ct)) > 0 && DateTime.UtcNow < deadline)
+        var stored = -1L;
+        var quietSince = DateTime.UtcNow;
+        while (DateTime.UtcNow < deadline)
         {
+            var unfinished = await system.CountUnfinishedAsync(ct);
+            var nowStored = await system.CountStoredAsync(ct);
+            if (nowStored != stored || unfinished > 0)
+            {
+                quietSince = DateTime.UtcNow;
+                stored = nowStored;
+            }
+            else if (!afterTimedLoad || DateTime.UtcNow - quietSince >= QuietPeriod)
+            {
+                return;
+            }
+
             progress.Detail = $"{unfinished:N0} unfinished";
             await Task.Delay(DrainPollInterval, ct);
         }

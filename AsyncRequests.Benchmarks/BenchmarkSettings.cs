@@ -58,7 +58,7 @@ public sealed record BenchmarkSettings
         WarmUpDuration = TimeSpan.FromSeconds(2),
         AcceptConnections = [32],
         AcceptDuration = TimeSpan.FromSeconds(5),
-        EndToEndRequests = 2_000,
+        EndToEndRequests = 1_000,
         LightLoadDuration = TimeSpan.FromSeconds(5),
         FloorDuration = TimeSpan.FromSeconds(3),
         CalibrationDuration = TimeSpan.FromSeconds(2),
@@ -85,7 +85,7 @@ public sealed record BenchmarkSettings
         """
         Usage: dotnet run -c Release --project AsyncRequests.Benchmarks -- [--quick | --full | --smoke] [options]
 
-          --quick             about a minute: one repetition, accept at 32 connections, 2,000 requests end to end
+          --quick             about a minute: one repetition, accept at 32 connections, 1,000 requests end to end
           --full              the README figures (default): 3 repetitions, accept at 8/32/128 connections, 20,000 end to end
           --smoke             tiny counts, checks correctness only
           --repetitions N     override the number of repetitions

@@ -85,6 +85,7 @@ public sealed class HttpLoad : IDisposable
     {
         var next = 0;
         long accepted = 0, retried = 0, failed = 0;
+        string? firstFailure = null;
         var senders = Enumerable.Range(0, concurrency).Select(_ => Task.Run(
             async () =>
             {
@@ -120,18 +121,20 @@ public sealed class HttpLoad : IDisposable
                         return RetryDelay(response);
                     default:
                         Interlocked.Increment(ref failed);
+                        Interlocked.CompareExchange(ref firstFailure, $"HTTP {(int)response.StatusCode}", null);
                         return null;
                 }
             }
             catch (Exception e) when (IsSocketError(e, token))
             {
                 Interlocked.Increment(ref failed);
+                Interlocked.CompareExchange(ref firstFailure, $"{e.GetType().Name}: {e.Message}", null);
                 return null;
             }
         }
 
         await Task.WhenAll(senders);
-        return new SubmitResult(accepted, retried, failed);
+        return new SubmitResult(accepted, retried, failed, firstFailure);
     }
 
     /// <summary>Open loop: one submission every 1/<paramref name="ratePerSecond"/> s whether or not earlier ones were answered.</summary>
@@ -139,7 +142,7 @@ public sealed class HttpLoad : IDisposable
     {
         var count = (int)Math.Round(ratePerSecond * duration.TotalSeconds);
         var started = Stopwatch.GetTimestamp();
-        var submissions = new List<Task<HttpStatusCode?>>(count);
+        var submissions = new List<Task<string?>>(count);
         for (var i = 0; i < count; i++)
         {
             var due = TimeSpan.FromSeconds(i / ratePerSecond) - Stopwatch.GetElapsedTime(started);
@@ -151,23 +154,21 @@ public sealed class HttpLoad : IDisposable
             submissions.Add(SubmitOnceAsync(ct));
         }
 
-        var statuses = await Task.WhenAll(submissions);
-        return new SubmitResult(
-            statuses.Count(s => s == HttpStatusCode.Accepted),
-            0,
-            statuses.Count(s => s != HttpStatusCode.Accepted));
+        var failures = await Task.WhenAll(submissions);
+        return new SubmitResult(failures.Count(f => f is null), 0, failures.Count(f => f is not null), failures.FirstOrDefault(f => f is not null));
 
-        async Task<HttpStatusCode?> SubmitOnceAsync(CancellationToken token)
+        // Null when accepted, otherwise what went wrong.
+        async Task<string?> SubmitOnceAsync(CancellationToken token)
         {
             try
             {
                 using var response = await _client.SendAsync(CreateRequest("/requests", post: true), token);
                 _progress.CountRequest();
-                return response.StatusCode;
+                return response.StatusCode == HttpStatusCode.Accepted ? null : $"HTTP {(int)response.StatusCode}";
             }
             catch (Exception e) when (IsSocketError(e, token))
             {
-                return null;
+                return $"{e.GetType().Name}: {e.Message}";
             }
         }
     }

@@ -16,5 +16,5 @@ public sealed record LoadResult(
     public double GeneratorMachineShare => Seconds > 0 ? GeneratorCpuSeconds / (Seconds * Environment.ProcessorCount) : 0;
 }
 
-/// <summary>How a fixed set of submissions went: accepted (202), retried after a 503, or failed otherwise.</summary>
-public sealed record SubmitResult(long Accepted, long RetriedAfter503, long Failed);
+/// <summary>How a fixed set of submissions went: accepted (202), retried after a 503, or failed otherwise (the first failure says how).</summary>
+public sealed record SubmitResult(long Accepted, long RetriedAfter503, long Failed, string? FirstFailure);

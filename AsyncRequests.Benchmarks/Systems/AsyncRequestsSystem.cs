@@ -81,6 +81,9 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
         return Task.CompletedTask;
     }
 
+    public Task<long> CountStoredAsync(CancellationToken ct) => ScalarAsync<long>(
+        "SELECT count(*) FROM requests WHERE created_at >= $1", ct);
+
     public Task<long> CountUnfinishedAsync(CancellationToken ct) => ScalarAsync<long>(
         $"SELECT count(*) FROM requests WHERE created_at >= $1 AND status NOT IN {Terminal}", ct);
 

@@ -53,6 +53,9 @@ public sealed class HangfireSystem : ISystemUnderTest
         _lastJobBefore = (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
+    public Task<long> CountStoredAsync(CancellationToken ct) => ScalarAsync<long>(
+        "SELECT count(*) FROM hangfire.job WHERE id > $1", ct);
+
     public Task<long> CountUnfinishedAsync(CancellationToken ct) => ScalarAsync<long>(
         $"SELECT count(*) FROM hangfire.job WHERE id > $1 AND coalesce(statename, '') NOT IN {Final}", ct);
 

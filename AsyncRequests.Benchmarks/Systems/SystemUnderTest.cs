@@ -17,6 +17,9 @@ public interface ISystemUnderTest : IAsyncDisposable
 
     Task BeginScenarioAsync(CancellationToken ct);
 
+    /// <summary>Requests of this scenario stored so far.</summary>
+    Task<long> CountStoredAsync(CancellationToken ct);
+
     /// <summary>Requests of this scenario that have not yet reached a terminal state.</summary>
     Task<long> CountUnfinishedAsync(CancellationToken ct);
 
