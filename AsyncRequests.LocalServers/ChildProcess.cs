@@ -1,8 +1,8 @@
 using System.Diagnostics;
 
-namespace AsyncRequests.Tests.Infrastructure;
+namespace AsyncRequests.LocalServers;
 
-/// <summary>A server process started by a test, with its output appended to a log file.</summary>
+/// <summary>A server process started by a test or the benchmark, with its output appended to a log file.</summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -13,6 +13,8 @@ public sealed class ChildProcess : IAsyncDisposable
         _process = process;
         _log = log;
     }
+
+    public int Id => _process.Id;
 
     public bool HasExited => _process.HasExited;
 

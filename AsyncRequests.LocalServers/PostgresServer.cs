@@ -1,7 +1,7 @@
 using System.Globalization;
 using Npgsql;
 
-namespace AsyncRequests.Tests.Infrastructure;
+namespace AsyncRequests.LocalServers;
 
 /// <summary>
 /// A throwaway PostgreSQL server on 127.0.0.1, run from the machine's binaries on a fresh data
@@ -9,7 +9,7 @@ namespace AsyncRequests.Tests.Infrastructure;
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
-    private const string Superuser = "postgres";
+    public const string Superuser = "postgres";
     private const int StartTimeoutSeconds = 60;
 
     private readonly string _binDirectory;
@@ -26,6 +26,9 @@ public sealed class PostgresServer : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>The folder of the server binaries, which also holds client tools such as pgbench.</summary>
+    public string BinDirectory => _binDirectory;
 
     private string DataDirectory => Path.Combine(_root, "data");
 
@@ -49,6 +52,10 @@ public sealed class PostgresServer : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>The postmaster's process id; every backend is its child.</summary>
+    public int ReadServerProcessId() =>
+        int.Parse(File.ReadLines(Path.Combine(DataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
 
     /// <summary>Stops the server (fast shutdown: open sessions are cut), keeping its data.</summary>
     public Task StopAsync(CancellationToken ct = default) =>

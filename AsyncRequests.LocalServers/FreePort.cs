@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace AsyncRequests.Tests.Infrastructure;
+namespace AsyncRequests.LocalServers;
 
-internal static class FreePort
+public static class FreePort
 {
     // The OS may hand a just-released port out again; servers started in parallel must not share one.
     private static readonly HashSet<int> Handed = [];

@@ -2,7 +2,7 @@ using System.Globalization;
 using Amazon.Runtime;
 using Amazon.SQS;
 
-namespace AsyncRequests.Tests.Infrastructure;
+namespace AsyncRequests.LocalServers;
 
 /// <summary>
 /// A local SQS-protocol server (fauxqs, pinned in tools/sqs-emulator) on 127.0.0.1, run with the
@@ -32,6 +32,9 @@ public sealed class SqsServer : IAsyncDisposable
     public Uri ServiceUrl { get; }
 
     public string Region => "us-east-1";
+
+    /// <summary>The emulator's process, while it runs.</summary>
+    public int? ProcessId => _process?.Id;
 
     private string LogPath => Path.Combine(_root, "fauxqs.log");
 

@@ -1,0 +1,236 @@
+using System.Runtime.InteropServices;
+using AsyncRequests.Benchmarks.Load;
+using AsyncRequests.Benchmarks.Measurement;
+using AsyncRequests.Benchmarks.Reporting;
+using AsyncRequests.Benchmarks.Systems;
+using AsyncRequests.LocalServers;
+using Npgsql;
+
+namespace AsyncRequests.Benchmarks;
+
+/// <summary>
+/// Runs every scenario on AsyncRequests and on the Hangfire baseline, alternately (the order flips each
+/// repetition so that neither always runs on a warmer machine), each repetition on fresh instances and
+/// databases of the one PostgreSQL server.
+/// </summary>
+public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer postgres, SqsServer sqs, Progress progress)
+{
+    private const string PostgresName = "PostgreSQL";
+    private static readonly TimeSpan DrainPollInterval = TimeSpan.FromMilliseconds(250);
+
+    // wrk stops with requests in flight that the server still stores; they must land before the next scenario starts.
+    private static readonly TimeSpan QuietPeriod = TimeSpan.FromSeconds(2);
+
+    private readonly string _runId = Guid.NewGuid().ToString("N")[..8];
+    private readonly string _logDirectory = Directory.CreateTempSubdirectory("asyncrequests-benchmark-").FullName;
+
+    public async Task<BenchmarkResult> RunAsync(CancellationToken ct)
+    {
+        var machine = await DescribeMachineAsync(ct);
+        var pgbench = settings.FloorDuration > TimeSpan.Zero ? Floor.FindPgbench(postgres) : null;
+        if (settings.FloorDuration > TimeSpan.Zero && pgbench is null)
+        {
+            progress.Phase("pgbench not found (it comes with the PostgreSQL server package): the floor is skipped");
+        }
+
+        var runs = new List<SystemRun>();
+        var floor = new List<FloorResult>();
+        for (var repetition = 1; repetition <= settings.Repetitions; repetition++)
+        {
+            bool[] oursInOrder = repetition % 2 == 1 ? [true, false] : [false, true];
+            foreach (var ours in oursInOrder)
+            {
+                runs.Add(await RunSystemAsync(ours, repetition, ct));
+            }
+
+            if (pgbench is not null)
+            {
+                progress.Phase($"[{repetition}/{settings.Repetitions}] floor: pgbench one-row INSERT at {string.Join(" and ", Floor.Clients)} clients");
+                floor.AddRange(await Floor.RunAsync(postgres, pgbench, $"floor_{_runId}_{repetition}", repetition, settings.FloorDuration, ct));
+            }
+        }
+
+        progress.Finish();
+        Directory.Delete(_logDirectory, recursive: true);
+        return new BenchmarkResult(settings, machine, runs, floor);
+    }
+
+    private async Task<SystemRun> RunSystemAsync(bool ours, int repetition, CancellationToken ct)
+    {
+        var instance = $"bench_{_runId}_{(ours ? "ours" : "peer")}_{repetition}";
+        var label = $"[{repetition}/{settings.Repetitions}] {(ours ? "AsyncRequests" : "Hangfire.PostgreSql")}";
+        progress.Phase($"{label}: starting");
+        await using ISystemUnderTest system = ours
+            ? await AsyncRequestsSystem.StartAsync(postgres, sqs, instance, _logDirectory, ct)
+            : await HangfireSystem.StartAsync(postgres, instance, _logDirectory, ct);
+        await using var memory = new MemorySampler(postgres.ReadServerProcessId(), progress);
+        using var load = new HttpLoad(system.BaseAddress, Math.Max(settings.EndToEndConcurrency, settings.AcceptConnections.Max()), progress);
+
+        LoadResult? ceiling = null;
+        if (settings.CalibrationDuration > TimeSpan.Zero)
+        {
+            progress.Phase($"{label}: load generator ceiling (GET /alive, 32 connections)");
+            ceiling = await GenerateLoadAsync(system, load, "/alive", post: false, 32, settings.CalibrationDuration, ct);
+        }
+
+        if (settings.WarmUpDuration > TimeSpan.Zero)
+        {
+            // Until the JIT has compiled the hot paths, the first seconds measure start-up, not the system.
+            await system.BeginScenarioAsync(ct);
+            progress.Phase($"{label}: warming up");
+            await load.RunForAsync("/requests", post: true, 8, settings.WarmUpDuration, ct);
+            await DrainAsync(system, $"{label}: warming up, draining", afterTimedLoad: true, ct);
+        }
+
+        var accept = new List<AcceptResult>();
+        foreach (var connections in settings.AcceptConnections)
+        {
+            await system.BeginScenarioAsync(ct);
+            progress.Phase($"{label}: accept, {connections} connections");
+            var result = await GenerateLoadAsync(system, load, "/requests", post: true, connections, settings.AcceptDuration, ct);
+            await DrainAsync(system, $"{label}: accept, {connections} connections, draining", afterTimedLoad: true, ct);
+            accept.Add(new AcceptResult(connections, result, await system.ReadOutcomesAsync(ct)));
+        }
+
+        await system.BeginScenarioAsync(ct);
+        progress.Phase($"{label}: end to end, {settings.EndToEndRequests:N0} requests at concurrency {settings.EndToEndConcurrency}");
+        var cpuBefore = ReadCpu(system);
+        var submitted = await load.SubmitAsync(settings.EndToEndRequests, settings.EndToEndConcurrency, ct);
+        await DrainAsync(system, $"{label}: end to end, draining", afterTimedLoad: false, ct);
+        var cpu = ReadCpu(system).ToDictionary(p => p.Key, p => p.Value - cpuBefore[p.Key]);
+        var endToEnd = new EndToEndResult(
+            settings.EndToEndRequests, submitted, await system.ReadOutcomesAsync(ct), await system.ReadCompletionSpanSecondsAsync(ct), cpu.Values.Sum());
+
+        await system.BeginScenarioAsync(ct);
+        progress.Phase($"{label}: light load, {settings.LightLoadRatePerSecond} req/s for {settings.LightLoadDuration.TotalSeconds} s");
+        var light = await load.SubmitAtRateAsync(settings.LightLoadRatePerSecond, settings.LightLoadDuration, ct);
+        await DrainAsync(system, $"{label}: light load, draining", afterTimedLoad: false, ct);
+        var latencies = await system.ReadLatenciesAsync(ct);
+        var starts = latencies.Select(l => l.StartMs).ToArray();
+        var dones = latencies.Select(l => l.DoneMs).ToArray();
+        var lightLoad = new LightLoadResult(
+            light,
+            await system.ReadOutcomesAsync(ct),
+            Statistics.Percentile(starts, 50),
+            Statistics.Percentile(starts, 99),
+            Statistics.Percentile(dones, 50),
+            Statistics.Percentile(dones, 99));
+
+        var usage = system.Processes
+            .Select(p => new ProcessUsage(p.Name, p.IsService, ProcessStats.PeakRssMiB(p.Id), cpu[p.Name]))
+            .Append(new ProcessUsage(PostgresName, IsService: false, memory.PostgresPeakMiB, cpu[PostgresName]))
+            .ToList();
+        return new SystemRun(system.Name, repetition, ceiling, accept, endToEnd, lightLoad, usage);
+    }
+
+    private Task<LoadResult> GenerateLoadAsync(
+        ISystemUnderTest system, HttpLoad load, string path, bool post, int connections, TimeSpan duration, CancellationToken ct) =>
+        settings.UseWrk
+            ? Wrk.RunAsync(new Uri(system.BaseAddress, path), connections, duration, post ? HttpLoad.MultiplyBody : null, ct)
+            : load.RunForAsync(path, post, connections, duration, ct);
+
+    /// <summary>
+    /// Waits until every request of the scenario is terminal (after a timed load, also until no new one has been
+    /// stored for a quiet period), or the drain timeout passes (what is left then shows as not succeeded).
+    /// </summary>
+    private async Task DrainAsync(ISystemUnderTest system, string phase, bool afterTimedLoad, CancellationToken ct)
+    {
+        progress.Phase(phase);
+        var deadline = DateTime.UtcNow + settings.DrainTimeout;
+        var stored = -1L;
+        var quietSince = DateTime.UtcNow;
+        while (DateTime.UtcNow < deadline)
+        {
+            var unfinished = await system.CountUnfinishedAsync(ct);
+            var nowStored = await system.CountStoredAsync(ct);
+            if (nowStored != stored || unfinished > 0)
+            {
+                quietSince = DateTime.UtcNow;
+                stored = nowStored;
+            }
+            else if (!afterTimedLoad || DateTime.UtcNow - quietSince >= QuietPeriod)
+            {
+                return;
+            }
+
+            progress.Detail = $"{unfinished:N0} unfinished";
+            await Task.Delay(DrainPollInterval, ct);
+        }
+    }
+
+    /// <summary>CPU-seconds so far of each of the system's processes and of the whole PostgreSQL server.</summary>
+    private Dictionary<string, double> ReadCpu(ISystemUnderTest system)
+    {
+        var cpu = system.Processes.ToDictionary(p => p.Name, p => ProcessStats.CpuSecondsOfTree(p.Id));
+        cpu[PostgresName] = ProcessStats.CpuSecondsOfTree(postgres.ReadServerProcessId());
+        return cpu;
+    }
+
+    private async Task<MachineInfo> DescribeMachineAsync(CancellationToken ct)
+    {
+        await using var connection = new NpgsqlConnection(postgres.ConnectionStringFor("postgres"));
+        await connection.OpenAsync(ct);
+        var commit = await TryRunAsync("git", ["rev-parse", "--short", "HEAD"], ct);
+        var dirty = await TryRunAsync("git", ["status", "--porcelain", "--untracked-files=no"], ct);
+        return new MachineInfo(
+            Environment.ProcessorCount,
+            RuntimeInformation.OSDescription,
+            connection.PostgreSqlVersion.ToString(),
+            commit is null ? null : commit.Trim() + (string.IsNullOrWhiteSpace(dirty) ? "" : " (with uncommitted changes)"),
+            DateTimeOffset.UtcNow,
+            settings.UseWrk ? "wrk" : "in-process HTTP loop");
+    }
+
+    private static async Task<string?> TryRunAsync(string command, string[] arguments, CancellationToken ct)
+    {
+        try
+        {
+            return await ChildProcess.RunAsync(command, arguments, AppContext.BaseDirectory, ct);
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Samples the PostgreSQL server's memory every second (the sum of its processes' PSS; the services'
+    /// own peaks come from VmHWM at the end) and refreshes the progress line.
+    /// </summary>
+    private sealed class MemorySampler : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _sampling;
+
+        public MemorySampler(int postgresId, Progress progress) =>
+            _sampling = Task.Run(() => SampleAsync(postgresId, progress, _stop.Token));
+
+        public double PostgresPeakMiB { get; private set; }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _sampling;
+            _stop.Dispose();
+        }
+
+        private async Task SampleAsync(int postgresId, Progress progress, CancellationToken ct)
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            try
+            {
+                do
+                {
+                    var total = ProcessStats.ChildrenOf(postgresId).Append(postgresId).Sum(ProcessStats.ProportionalSetSizeMiB);
+                    PostgresPeakMiB = Math.Max(PostgresPeakMiB, total);
+                    progress.Tick();
+                }
+                while (await timer.WaitForNextTickAsync(ct));
+            }
+            catch (OperationCanceledException)
+            {
+                // Disposed: the run is over.
+            }
+        }
+    }
+}

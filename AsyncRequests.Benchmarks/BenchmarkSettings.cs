@@ -1,0 +1,127 @@
+using System.Globalization;
+
+namespace AsyncRequests.Benchmarks;
+
+/// <summary>How much of each scenario to run; the modes below are the presets the README refers to.</summary>
+public sealed record BenchmarkSettings
+{
+    public required string Mode { get; init; }
+
+    public required int Repetitions { get; init; }
+
+    /// <summary>Load (8 connections, not measured) sent to each fresh instance before its first scenario.</summary>
+    public required TimeSpan WarmUpDuration { get; init; }
+
+    public required IReadOnlyList<int> AcceptConnections { get; init; }
+
+    public required TimeSpan AcceptDuration { get; init; }
+
+    public required int EndToEndRequests { get; init; }
+
+    public int EndToEndConcurrency { get; init; } = 32;
+
+    public double LightLoadRatePerSecond { get; init; } = 20;
+
+    public required TimeSpan LightLoadDuration { get; init; }
+
+    /// <summary>How long pgbench runs at each client count; zero skips the floor.</summary>
+    public required TimeSpan FloorDuration { get; init; }
+
+    /// <summary>How long each load generator runs against <c>/alive</c> to show its own ceiling; zero skips it.</summary>
+    public required TimeSpan CalibrationDuration { get; init; }
+
+    /// <summary>wrk for the accept scenario; otherwise the in-process HTTP loop (no wrk needed).</summary>
+    public bool UseWrk { get; init; } = true;
+
+    /// <summary>How long a system may take to finish its backlog before the run counts the rest as lost.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    public string OutputPath { get; init; } = "benchmark-results.json";
+
+    public static BenchmarkSettings Full { get; } = new()
+    {
+        Mode = "full",
+        Repetitions = 3,
+        WarmUpDuration = TimeSpan.FromSeconds(5),
+        AcceptConnections = [8, 32, 128],
+        AcceptDuration = TimeSpan.FromSeconds(10),
+        EndToEndRequests = 20_000,
+        LightLoadDuration = TimeSpan.FromSeconds(15),
+        FloorDuration = TimeSpan.FromSeconds(10),
+        CalibrationDuration = TimeSpan.FromSeconds(5),
+    };
+
+    public static BenchmarkSettings Quick { get; } = new()
+    {
+        Mode = "quick",
+        Repetitions = 1,
+        WarmUpDuration = TimeSpan.FromSeconds(2),
+        AcceptConnections = [32],
+        AcceptDuration = TimeSpan.FromSeconds(5),
+        EndToEndRequests = 1_000,
+        LightLoadDuration = TimeSpan.FromSeconds(5),
+        FloorDuration = TimeSpan.FromSeconds(3),
+        CalibrationDuration = TimeSpan.FromSeconds(2),
+    };
+
+    /// <summary>Tiny counts that only prove the benchmark still works end to end; its figures mean nothing.</summary>
+    public static BenchmarkSettings Smoke { get; } = new()
+    {
+        Mode = "smoke",
+        Repetitions = 1,
+        WarmUpDuration = TimeSpan.Zero,
+        AcceptConnections = [4],
+        AcceptDuration = TimeSpan.FromSeconds(1),
+        EndToEndRequests = 60,
+        EndToEndConcurrency = 8,
+        LightLoadDuration = TimeSpan.FromSeconds(1),
+        FloorDuration = TimeSpan.Zero,
+        CalibrationDuration = TimeSpan.Zero,
+        UseWrk = false,
+        DrainTimeout = TimeSpan.FromMinutes(2),
+    };
+
+    public const string Usage =
+        """
+        Usage: dotnet run -c Release --project AsyncRequests.Benchmarks -- [--quick | --full | --smoke] [options]
+
+          --quick             about a minute: one repetition, accept at 32 connections, 1,000 requests end to end
+          --full              the README figures (default): 3 repetitions, accept at 8/32/128 connections, 20,000 end to end
+          --smoke             tiny counts, checks correctness only
+          --repetitions N     override the number of repetitions
+          --builtin-load      use the in-process HTTP loop instead of wrk for the accept scenario
+          --output PATH       where to write the JSON results (default benchmark-results.json)
+        """;
+
+    /// <summary>Reads the command line; null (after printing why) when it is not understood.</summary>
+    public static BenchmarkSettings? Parse(string[] args, TextWriter error)
+    {
+        var settings = args.Contains("--smoke") ? Smoke : args.Contains("--quick") ? Quick : Full;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--quick" or "--full" or "--smoke":
+                    break;
+                case "--builtin-load":
+                    settings = settings with { UseWrk = false };
+                    break;
+                case "--repetitions" when i + 1 < args.Length
+                    && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var repetitions)
+                    && repetitions > 0:
+                    settings = settings with { Repetitions = repetitions };
+                    i++;
+                    break;
+                case "--output" when i + 1 < args.Length:
+                    settings = settings with { OutputPath = args[++i] };
+                    break;
+                default:
+                    error.WriteLine($"Unknown or incomplete option '{args[i]}'.");
+                    error.WriteLine(Usage);
+                    return null;
+            }
+        }
+
+        return settings;
+    }
+}

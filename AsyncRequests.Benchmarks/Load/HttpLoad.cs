@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using AsyncRequests.Benchmarks.Measurement;
+
+namespace AsyncRequests.Benchmarks.Load;
+
+/// <summary>
+/// The in-process load generator: the end-to-end and light-load scenarios (which need exact counts of
+/// accepted requests), and the accept scenario where wrk is not wanted. One keep-alive connection per
+/// concurrent sender, as wrk does.
+/// </summary>
+public sealed class HttpLoad : IDisposable
+{
+    public const string MultiplyBody = """{"type":"multiply","input":{"num1":6,"num2":7}}""";
+
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+
+    private readonly HttpClient _client;
+    private readonly Progress _progress;
+
+    public HttpLoad(Uri baseAddress, int connections, Progress progress)
+    {
+        _client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections })
+        {
+            BaseAddress = baseAddress,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        _progress = progress;
+    }
+
+    /// <summary>Closed loop: each of <paramref name="connections"/> senders sends its next request when the last one is answered.</summary>
+    public async Task<LoadResult> RunForAsync(string path, bool post, int connections, TimeSpan duration, CancellationToken ct)
+    {
+        var cpuBefore = ProcessStats.CpuSecondsOf(Environment.ProcessId);
+        var started = Stopwatch.GetTimestamp();
+        var deadline = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var senders = Enumerable.Range(0, connections).Select(_ => Task.Run(
+            async () =>
+            {
+                var tally = new Tally();
+                while (Stopwatch.GetTimestamp() < deadline)
+                {
+                    var sent = Stopwatch.GetTimestamp();
+                    try
+                    {
+                        using var response = await _client.SendAsync(CreateRequest(path, post), ct);
+                        tally.LatenciesMs.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
+                        if (!response.IsSuccessStatusCode)
+                        {
+                            tally.Non2xx++;
+                        }
+                    }
+                    catch (Exception e) when (IsSocketError(e, ct))
+                    {
+                        tally.SocketErrors++;
+                    }
+
+                    _progress.CountRequest();
+                }
+
+                return tally;
+            },
+            ct));
+        var tallies = await Task.WhenAll(senders);
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var latencies = tallies.SelectMany(t => t.LatenciesMs).ToArray();
+        return new LoadResult(
+            latencies.Length,
+            seconds,
+            Statistics.Percentile(latencies, 50),
+            Statistics.Percentile(latencies, 99),
+            tallies.Sum(t => t.Non2xx),
+            tallies.Sum(t => t.SocketErrors),
+            ProcessStats.CpuSecondsOf(Environment.ProcessId) - cpuBefore);
+    }
+
+    /// <summary>
+    /// Submits exactly <paramref name="count"/> multiply requests from <paramref name="concurrency"/> senders.
+    /// A 503 is retried after its Retry-After, as a well-behaved client would; anything else that is not a
+    /// 202 counts as failed and is not retried (it may have been stored).
+    /// </summary>
+    public async Task<SubmitResult> SubmitAsync(int count, int concurrency, CancellationToken ct)
+    {
+        var next = 0;
+        long accepted = 0, retried = 0, failed = 0;
+        string? firstFailure = null;
+        var senders = Enumerable.Range(0, concurrency).Select(_ => Task.Run(
+            async () =>
+            {
+                while (Interlocked.Increment(ref next) <= count)
+                {
+                    while (true)
+                    {
+                        var outcome = await SubmitOnceAsync(ct);
+                        if (outcome is not { } retryAfter)
+                        {
+                            break;
+                        }
+
+                        Interlocked.Increment(ref retried);
+                        await Task.Delay(retryAfter, ct);
+                    }
+                }
+            },
+            ct));
+
+        async Task<TimeSpan?> SubmitOnceAsync(CancellationToken token)
+        {
+            try
+            {
+                using var response = await _client.SendAsync(CreateRequest("/requests", post: true), token);
+                _progress.CountRequest();
+                switch (response.StatusCode)
+                {
+                    case HttpStatusCode.Accepted:
+                        Interlocked.Increment(ref accepted);
+                        return null;
+                    case HttpStatusCode.ServiceUnavailable:
+                        return RetryDelay(response);
+                    default:
+                        Interlocked.Increment(ref failed);
+                        Interlocked.CompareExchange(ref firstFailure, $"HTTP {(int)response.StatusCode}", null);
+                        return null;
+                }
+            }
+            catch (Exception e) when (IsSocketError(e, token))
+            {
+                Interlocked.Increment(ref failed);
+                Interlocked.CompareExchange(ref firstFailure, $"{e.GetType().Name}: {e.Message}", null);
+                return null;
+            }
+        }
+
+        await Task.WhenAll(senders);
+        return new SubmitResult(accepted, retried, failed, firstFailure);
+    }
+
+    /// <summary>Open loop: one submission every 1/<paramref name="ratePerSecond"/> s whether or not earlier ones were answered.</summary>
+    public async Task<SubmitResult> SubmitAtRateAsync(double ratePerSecond, TimeSpan duration, CancellationToken ct)
+    {
+        var count = (int)Math.Round(ratePerSecond * duration.TotalSeconds);
+        var started = Stopwatch.GetTimestamp();
+        var submissions = new List<Task<string?>>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var due = TimeSpan.FromSeconds(i / ratePerSecond) - Stopwatch.GetElapsedTime(started);
+            if (due > TimeSpan.Zero)
+            {
+                await Task.Delay(due, ct);
+            }
+
+            submissions.Add(SubmitOnceAsync(ct));
+        }
+
+        var failures = await Task.WhenAll(submissions);
+        return new SubmitResult(failures.Count(f => f is null), 0, failures.Count(f => f is not null), failures.FirstOrDefault(f => f is not null));
+
+        // Null when accepted, otherwise what went wrong.
+        async Task<string?> SubmitOnceAsync(CancellationToken token)
+        {
+            try
+            {
+                using var response = await _client.SendAsync(CreateRequest("/requests", post: true), token);
+                _progress.CountRequest();
+                return response.StatusCode == HttpStatusCode.Accepted ? null : $"HTTP {(int)response.StatusCode}";
+            }
+            catch (Exception e) when (IsSocketError(e, token))
+            {
+                return $"{e.GetType().Name}: {e.Message}";
+            }
+        }
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    private static HttpRequestMessage CreateRequest(string path, bool post) => post
+        ? new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(MultiplyBody, Json) }
+        : new HttpRequestMessage(HttpMethod.Get, path);
+
+    private static TimeSpan RetryDelay(HttpResponseMessage response) =>
+        response.Headers.RetryAfter?.Delta is { } delta && delta < TimeSpan.FromSeconds(1) ? delta : TimeSpan.FromSeconds(1);
+
+    // A timeout shows as a TaskCanceledException that the caller's token did not cause.
+    private static bool IsSocketError(Exception e, CancellationToken ct) =>
+        e is HttpRequestException or SocketException || (e is TaskCanceledException && !ct.IsCancellationRequested);
+
+    private sealed class Tally
+    {
+        public List<double> LatenciesMs { get; } = [];
+
+        public long Non2xx { get; set; }
+
+        public long SocketErrors { get; set; }
+    }
+}

@@ -1,0 +1,42 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AsyncRequests.Benchmarks;
+using AsyncRequests.Benchmarks.Load;
+using AsyncRequests.Benchmarks.Reporting;
+using AsyncRequests.LocalServers;
+
+if (BenchmarkSettings.Parse(args, Console.Error) is not { } settings)
+{
+    return 2;
+}
+
+if (settings.UseWrk && Wrk.Find() is null)
+{
+    Console.Error.WriteLine(Wrk.InstallHint);
+    return 2;
+}
+
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    // Let the run unwind, so every process it started is stopped.
+    e.Cancel = true;
+    stop.Cancel();
+};
+
+var progress = Progress.ForConsole();
+progress.Phase("starting PostgreSQL and the SQS emulator");
+await using var postgres = await PostgresServer.StartAsync(stop.Token);
+await using var sqs = await SqsServer.StartAsync(ct: stop.Token);
+var result = await new BenchmarkRun(settings, postgres, sqs, progress).RunAsync(stop.Token);
+
+Console.WriteLine(MarkdownReport.Render(result));
+await File.WriteAllTextAsync(
+    settings.OutputPath,
+    JsonSerializer.Serialize(result, new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    }));
+Console.WriteLine($"JSON: {Path.GetFullPath(settings.OutputPath)}");
+return result.AllCorrect ? 0 : 1;

@@ -1,0 +1,76 @@
+using AsyncRequests.Benchmarks.Load;
+using AsyncRequests.Benchmarks.Systems;
+
+namespace AsyncRequests.Benchmarks.Reporting;
+
+public sealed record BenchmarkResult(
+    BenchmarkSettings Settings,
+    MachineInfo Machine,
+    IReadOnlyList<SystemRun> Runs,
+    IReadOnlyList<FloorResult> Floor)
+{
+    /// <summary>Every scenario of every run: each accepted request succeeded exactly once, nothing left unfinished.</summary>
+    public bool AllCorrect => Runs.All(run => run.Correct);
+}
+
+public sealed record MachineInfo(int Cores, string OperatingSystem, string PostgresVersion, string? Commit, DateTimeOffset StartedAt, string LoadGenerator);
+
+/// <summary>One repetition of one system: every scenario on one fresh instance.</summary>
+public sealed record SystemRun(
+    string System,
+    int Repetition,
+    LoadResult? GeneratorCeiling,
+    IReadOnlyList<AcceptResult> Accept,
+    EndToEndResult EndToEnd,
+    LightLoadResult LightLoad,
+    IReadOnlyList<ProcessUsage> Processes)
+{
+    /// <summary>
+    /// Nothing lost or duplicated: every stored request succeeded exactly once, and no fewer succeeded than were
+    /// accepted. A submission that failed at the client (no answer in time) may still have been stored; it then
+    /// counts like any other.
+    /// </summary>
+    public bool Correct =>
+        Accept.All(a => a.Outcomes is { Duplicated: 0, NotSucceeded: 0 })
+        && EndToEnd.Lost == 0 && EndToEnd.Outcomes is { Duplicated: 0, NotSucceeded: 0 }
+        && LightLoad.Lost == 0 && LightLoad.Outcomes is { Duplicated: 0, NotSucceeded: 0 };
+
+    public long Lost => Accept.Sum(a => a.Outcomes.NotSucceeded) + EndToEnd.Lost + LightLoad.Lost;
+
+    public long Duplicated => Accept.Sum(a => a.Outcomes.Duplicated) + EndToEnd.Outcomes.Duplicated + LightLoad.Outcomes.Duplicated;
+}
+
+public sealed record AcceptResult(int Connections, LoadResult Load, Outcomes Outcomes);
+
+public sealed record EndToEndResult(
+    int Requests,
+    SubmitResult Submitted,
+    Outcomes Outcomes,
+    double CompletionSpanSeconds,
+    double CpuSeconds)
+{
+    /// <summary>Accepted requests whose success was not recorded exactly once, and stored ones that did not succeed.</summary>
+    public long Lost => Math.Max(0, Submitted.Accepted - Outcomes.SucceededOnce) + Outcomes.NotSucceeded;
+
+    public double CompletionsPerSecond => CompletionSpanSeconds > 0 ? Outcomes.SucceededOnce / CompletionSpanSeconds : 0;
+
+    /// <summary>CPU of every process of the system (PostgreSQL and the SQS emulator included) per 1,000 requests.</summary>
+    public double CpuSecondsPer1000 => Requests > 0 ? CpuSeconds / Requests * 1000 : 0;
+}
+
+public sealed record LightLoadResult(
+    SubmitResult Submitted,
+    Outcomes Outcomes,
+    double StartP50Ms,
+    double StartP99Ms,
+    double DoneP50Ms,
+    double DoneP99Ms)
+{
+    public long Lost => Math.Max(0, Submitted.Accepted - Outcomes.SucceededOnce) + Outcomes.NotSucceeded;
+}
+
+/// <summary>Peak memory over the whole run and CPU over the end-to-end scenario, per process.</summary>
+public sealed record ProcessUsage(string Name, bool IsService, double PeakMemoryMiB, double EndToEndCpuSeconds);
+
+/// <summary>pgbench: one-row INSERT of a uuid and a small jsonb, prepared, on the same server.</summary>
+public sealed record FloorResult(int Repetition, int Clients, double TransactionsPerSecond);

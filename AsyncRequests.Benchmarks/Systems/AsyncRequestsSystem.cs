@@ -1,0 +1,129 @@
+using AsyncRequests.LocalServers;
+using Npgsql;
+
+namespace AsyncRequests.Benchmarks.Systems;
+
+/// <summary>
+/// AsyncRequests as deployed: the Api and the Processor as separate processes on their own database and
+/// queues, with the shared SQS emulator. Migrations and queue creation are switched on by configuration.
+/// </summary>
+public sealed class AsyncRequestsSystem : ISystemUnderTest
+{
+    private const string Terminal = "('succeeded', 'failed', 'cancelled')";
+
+    private readonly AppProcess _api;
+    private readonly AppProcess _processor;
+    private readonly NpgsqlDataSource _database;
+    private DateTimeOffset _since;
+
+    private AsyncRequestsSystem(AppProcess api, AppProcess processor, NpgsqlDataSource database, int emulatorProcessId)
+    {
+        _api = api;
+        _processor = processor;
+        _database = database;
+        Processes =
+        [
+            new NamedProcess("Api", api.ProcessId),
+            new NamedProcess("Processor", processor.ProcessId),
+            new NamedProcess("SQS emulator", emulatorProcessId, IsService: false),
+        ];
+    }
+
+    public string Name => "AsyncRequests";
+
+    public Uri BaseAddress => _api.BaseAddress;
+
+    public IReadOnlyList<NamedProcess> Processes { get; }
+
+    public static async Task<AsyncRequestsSystem> StartAsync(
+        PostgresServer postgres, SqsServer sqs, string instance, string logDirectory, CancellationToken ct)
+    {
+        await postgres.CreateDatabaseAsync(instance, ct);
+        // What an Aspire database resource hands a service: no pool settings, the service's own defaults apply.
+        var connectionString = new NpgsqlConnectionStringBuilder
+        {
+            Host = "127.0.0.1",
+            Port = postgres.Port,
+            Username = PostgresServer.Superuser,
+            Database = instance,
+        }.ConnectionString;
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__requestsdb"] = connectionString,
+            ["AWS_REGION"] = sqs.Region,
+            ["AWS_ENDPOINT_URL_SQS"] = sqs.ServiceUrl.ToString(),
+            ["AWS_ACCESS_KEY_ID"] = "test",
+            ["AWS_SECRET_ACCESS_KEY"] = "test",
+            ["Queue__QueueName"] = $"{instance}-requests",
+            ["Queue__DeadLetterQueueName"] = $"{instance}-requests-dlq",
+            ["Queue__AutoCreateQueues"] = "true",
+            ["Database__MigrateOnStartup"] = "true",
+        };
+
+        // The Processor waits for the schema, which the Api creates.
+        var api = await AppProcess.StartAsync("AsyncRequests.Api", settings, logDirectory, "/health", ct);
+        try
+        {
+            var processor = await AppProcess.StartAsync("AsyncRequests.Processor", settings, logDirectory, "/health", ct);
+            return new AsyncRequestsSystem(
+                api, processor, NpgsqlDataSource.Create(connectionString), sqs.ProcessId ?? throw new InvalidOperationException("fauxqs is not running."));
+        }
+        catch
+        {
+            await api.DisposeAsync();
+            throw;
+        }
+    }
+
+    public Task BeginScenarioAsync(CancellationToken ct)
+    {
+        _since = DateTimeOffset.UtcNow;
+        return Task.CompletedTask;
+    }
+
+    public Task<long> CountStoredAsync(CancellationToken ct) => ScalarAsync<long>(
+        "SELECT count(*) FROM requests WHERE created_at >= $1", ct);
+
+    public Task<long> CountUnfinishedAsync(CancellationToken ct) => ScalarAsync<long>(
+        $"SELECT count(*) FROM requests WHERE created_at >= $1 AND status NOT IN {Terminal}", ct);
+
+    public Task<Outcomes> ReadOutcomesAsync(CancellationToken ct) => Queries.OutcomesAsync(
+        _database,
+        """
+        SELECT count(*),
+               count(*) FILTER (WHERE status = 'succeeded' AND succeeded = 1),
+               count(*) FILTER (WHERE succeeded > 1),
+               count(*) FILTER (WHERE status <> 'succeeded'),
+               count(*) FILTER (WHERE processing > 1)
+        FROM (SELECT r.status,
+                     count(*) FILTER (WHERE c.status = 'succeeded') AS succeeded,
+                     count(*) FILTER (WHERE c.status = 'processing') AS processing
+              FROM requests r LEFT JOIN status_changes c ON c.request_id = r.id
+              WHERE r.created_at >= $1
+              GROUP BY r.id, r.status) AS per_request
+        """,
+        _since,
+        ct);
+
+    public Task<IReadOnlyList<(double StartMs, double DoneMs)>> ReadLatenciesAsync(CancellationToken ct) => Queries.LatenciesAsync(
+        _database,
+        """
+        SELECT extract(epoch FROM started_at - created_at)::float8 * 1000,
+               extract(epoch FROM completed_at - created_at)::float8 * 1000
+        FROM requests WHERE created_at >= $1 AND status = 'succeeded'
+        """,
+        _since,
+        ct);
+
+    public Task<double> ReadCompletionSpanSecondsAsync(CancellationToken ct) => ScalarAsync<double>(
+        "SELECT coalesce(extract(epoch FROM max(completed_at) - min(created_at))::float8, 0) FROM requests WHERE created_at >= $1", ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _processor.DisposeAsync();
+        await _api.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    private Task<T> ScalarAsync<T>(string sql, CancellationToken ct) => Queries.ScalarAsync<T>(_database, sql, _since, ct);
+}

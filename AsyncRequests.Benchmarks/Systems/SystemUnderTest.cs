@@ -1,0 +1,42 @@
+namespace AsyncRequests.Benchmarks.Systems;
+
+/// <summary>
+/// One running system (AsyncRequests or the Hangfire baseline) on its own database. Every read covers the
+/// requests submitted since the last <see cref="BeginScenarioAsync"/>, which is how scenarios of one
+/// instance are told apart.
+/// </summary>
+public interface ISystemUnderTest : IAsyncDisposable
+{
+    string Name { get; }
+
+    /// <summary>Where <c>POST /requests</c> with a multiply body is accepted, and <c>/alive</c> answers.</summary>
+    Uri BaseAddress { get; }
+
+    /// <summary>The system's own processes by name (the shared PostgreSQL server is measured separately).</summary>
+    IReadOnlyList<NamedProcess> Processes { get; }
+
+    Task BeginScenarioAsync(CancellationToken ct);
+
+    /// <summary>Requests of this scenario stored so far.</summary>
+    Task<long> CountStoredAsync(CancellationToken ct);
+
+    /// <summary>Requests of this scenario that have not yet reached a terminal state.</summary>
+    Task<long> CountUnfinishedAsync(CancellationToken ct);
+
+    Task<Outcomes> ReadOutcomesAsync(CancellationToken ct);
+
+    /// <summary>Accept → handler start and accept → done, in milliseconds, of each succeeded request.</summary>
+    Task<IReadOnlyList<(double StartMs, double DoneMs)>> ReadLatenciesAsync(CancellationToken ct);
+
+    /// <summary>Seconds from the first accept to the last completion.</summary>
+    Task<double> ReadCompletionSpanSecondsAsync(CancellationToken ct);
+}
+
+/// <summary>A process of a system; <paramref name="IsService"/> is false for shared infrastructure such as the SQS emulator.</summary>
+public sealed record NamedProcess(string Name, int Id, bool IsService = true);
+
+/// <summary>
+/// What became of a scenario's requests, from the system's own records: the handler's success recorded
+/// once (<see cref="SucceededOnce"/>), more than once (<see cref="Duplicated"/>), or not at all.
+/// </summary>
+public sealed record Outcomes(long Stored, long SucceededOnce, long Duplicated, long NotSucceeded, long ProcessedMoreThanOnce);

@@ -1,0 +1,40 @@
+using AsyncRequests.Benchmarks;
+using AsyncRequests.Tests.Infrastructure;
+
+namespace AsyncRequests.Tests.Benchmark;
+
+/// <summary>
+/// Keeps the benchmark from rotting: its smoke mode (tiny counts, the in-process load generator, no wrk)
+/// runs both systems as real processes. Only correctness is asserted, never a timing.
+/// </summary>
+public sealed class BenchmarkSmokeTests(TestServers servers)
+{
+    [Fact]
+    public async Task The_benchmark_sees_every_request_succeed_exactly_once_on_both_systems()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // Its own PostgreSQL server: the benchmark's services open connection pools at their production sizes.
+        await using var postgres = await PostgresServer.StartAsync(ct);
+        var settings = BenchmarkSettings.Smoke;
+
+        var result = await new BenchmarkRun(settings, postgres, servers.Sqs, new Progress(TextWriter.Null, interactive: false)).RunAsync(ct);
+
+        Assert.Equal(["AsyncRequests", "Hangfire.PostgreSql"], result.Runs.Select(r => r.System).Order());
+        Assert.All(result.Runs, run =>
+        {
+            Assert.All(run.Accept, accept =>
+            {
+                Assert.True(accept.Outcomes.Stored > 0, $"{run.System}: the accept scenario stored nothing.");
+                Assert.Equal(accept.Outcomes.Stored, accept.Outcomes.SucceededOnce);
+            });
+            Assert.Equal(settings.EndToEndRequests, run.EndToEnd.Submitted.Accepted);
+            Assert.Equal(settings.EndToEndRequests, run.EndToEnd.Outcomes.Stored);
+            Assert.Equal(settings.EndToEndRequests, run.EndToEnd.Outcomes.SucceededOnce);
+            Assert.Equal(settings.LightLoadRatePerSecond * settings.LightLoadDuration.TotalSeconds, run.LightLoad.Submitted.Accepted);
+            Assert.Equal(run.LightLoad.Submitted.Accepted, run.LightLoad.Outcomes.SucceededOnce);
+            Assert.Equal(0, run.EndToEnd.Outcomes.Duplicated + run.LightLoad.Outcomes.Duplicated);
+            Assert.Equal(run.LightLoad.Outcomes.SucceededOnce, run.LightLoad.Outcomes.Stored);
+        });
+        Assert.True(result.AllCorrect);
+    }
+}
