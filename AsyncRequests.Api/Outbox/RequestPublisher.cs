@@ -7,6 +7,7 @@ using AsyncRequests.Requests.Queue;
 using AsyncRequests.Requests.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace AsyncRequests.Api.Outbox;
 
@@ -47,11 +48,23 @@ public sealed partial class RequestPublisher(
             return false;
         }
 
-        await db.Requests
-            .Where(r => r.Id == request.Id && r.PublishedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.PublishedAt, time.GetUtcNow()), CancellationToken.None);
+        try
+        {
+            await db.Requests
+                .Where(r => r.Id == request.Id && r.PublishedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.PublishedAt, time.GetUtcNow()), CancellationToken.None);
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            // The request is committed and sent: the answer stays 202 and the relay owns the mark.
+            LogMarkNotCleared(logger, request.Id, e);
+        }
+
         return true;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sent the message for request {RequestId} but could not clear its outbox mark; the relay will send it again")]
+    private static partial void LogMarkNotCleared(ILogger logger, Guid requestId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not send the message for request {RequestId}; the outbox relay will send it")]
     private static partial void LogSendFailed(ILogger logger, Guid requestId, Exception exception);
