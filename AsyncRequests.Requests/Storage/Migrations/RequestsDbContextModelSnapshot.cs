@@ -17,7 +17,7 @@ namespace AsyncRequests.Requests.Storage.Migrations
         {
 #pragma warning disable 612, 618
             modelBuilder
-                .HasAnnotation("ProductVersion", "10.0.5")
+                .HasAnnotation("ProductVersion", "10.0.11")
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
@@ -120,20 +120,25 @@ namespace AsyncRequests.Requests.Storage.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CreatedAt")
-                        .HasDatabaseName("ix_requests_unpublished")
-                        .HasFilter("published_at IS NULL");
-
                     b.HasIndex("IdempotencyKey")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasFilter("idempotency_key IS NOT NULL");
 
-                    b.HasIndex("Status", "Type", "Id");
+                    b.HasIndex(new[] { "CreatedAt" }, "ix_requests_pending")
+                        .HasFilter("status = 'pending'");
+
+                    b.HasIndex(new[] { "CreatedAt" }, "ix_requests_unpublished")
+                        .HasFilter("published_at IS NULL");
 
                     b.ToTable("requests", (string)null);
                 });
 
             modelBuilder.Entity("AsyncRequests.Requests.Storage.StatusChange", b =>
                 {
+                    b.Property<Guid>("RequestId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("request_id");
+
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("bigint")
@@ -154,19 +159,13 @@ namespace AsyncRequests.Requests.Storage.Migrations
                         .HasColumnType("character varying(2000)")
                         .HasColumnName("detail");
 
-                    b.Property<Guid>("RequestId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("request_id");
-
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)")
                         .HasColumnName("status");
 
-                    b.HasKey("Id");
-
-                    b.HasIndex("RequestId", "Id");
+                    b.HasKey("RequestId", "Id");
 
                     b.ToTable("status_changes", (string)null);
                 });
