@@ -10,6 +10,7 @@ public static class ApiServiceCollectionExtensions
     public static IHostApplicationBuilder AddRequestsApi(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<SubmissionOptions>().BindConfiguration(SubmissionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<BackpressureOptions>().BindConfiguration(BackpressureOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<DatabaseUnavailableExceptionHandler>();
         builder.Services.AddOpenApi();
@@ -18,7 +19,10 @@ public static class ApiServiceCollectionExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<RequestSubmitter>();
         builder.Services.AddScoped<RequestCanceller>();
-        builder.Services.AddScoped<RequestPublisher>();
+        builder.Services.AddSingleton<Backlog>();
+        builder.Services.AddSingleton<SubmissionWriter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<SubmissionWriter>());
+        builder.Services.AddSingleton<RequestPublisher>();
         return builder;
     }
 

@@ -32,6 +32,7 @@ public static class RequestsApi
             .Accepts<SubmitRequestBody>("application/json")
             .WithMetadata(new RequestSizeLimitAttribute(maxBodyBytes))
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
         requests.MapGet("/{id:guid}", GetAsync)
@@ -54,6 +55,7 @@ public static class RequestsApi
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         RequestSubmitter submitter,
         IOptions<SubmissionOptions> options,
+        IOptions<BackpressureOptions> backpressure,
         CancellationToken cancellationToken)
     {
         if (!http.Request.HasJsonContentType())
@@ -103,6 +105,12 @@ public static class RequestsApi
                 return Accept(replayed.Request);
             case SubmissionOutcome.Accepted accepted:
                 return Accept(accepted.Request);
+            case SubmissionOutcome.Saturated saturated:
+                http.Response.Headers.RetryAfter = backpressure.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status503ServiceUnavailable,
+                    title: "System saturated",
+                    detail: $"{saturated.Reason} Nothing was stored; try again later.");
             default:
                 throw new InvalidOperationException($"Unexpected submission outcome {outcome}.");
         }
