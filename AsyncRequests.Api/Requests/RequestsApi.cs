@@ -37,6 +37,7 @@ public static class RequestsApi
 
         requests.MapGet("/{id:guid}", GetAsync)
             .WithName("GetRequest")
+            .RequireRateLimiting(DatabaseConcurrency.PolicyName)
             .WithSummary("The status document of a request.");
 
         requests.MapGet("/{id:guid}/events", StreamEventsAsync)
@@ -45,6 +46,7 @@ public static class RequestsApi
 
         requests.MapPost("/{id:guid}/cancel", CancelAsync)
             .WithName("CancelRequest")
+            .RequireRateLimiting(DatabaseConcurrency.PolicyName)
             .WithSummary("Cancel a pending request at once, or stop a processing one.");
 
         return app;
