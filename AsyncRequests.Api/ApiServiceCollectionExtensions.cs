@@ -14,8 +14,10 @@ public static class ApiServiceCollectionExtensions
     public static IHostApplicationBuilder AddRequestsApi(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<SubmissionOptions>().BindConfiguration(SubmissionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<BackpressureOptions>().BindConfiguration(BackpressureOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<DatabaseUnavailableExceptionHandler>();
+        builder.AddDatabaseConcurrencyLimit();
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(json =>
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
@@ -34,7 +36,11 @@ public static class ApiServiceCollectionExtensions
                 (CoreEventId.SaveChangesFailed, LogLevel.Debug),
                 (CoreEventId.QueryIterationFailed, LogLevel.Debug))),
             ServiceLifetime.Singleton);
-        builder.Services.AddScoped<RequestPublisher>();
+
+        builder.Services.AddSingleton<Backlog>();
+        builder.Services.AddSingleton<SubmissionWriter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<SubmissionWriter>());
+        builder.Services.AddSingleton<RequestPublisher>();
         return builder;
     }
 

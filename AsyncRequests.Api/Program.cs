@@ -20,6 +20,7 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRateLimiter();
 app.UseDefaultFiles();
 app.UseStaticFiles();
 

@@ -22,18 +22,41 @@ public static class RequestsServiceCollectionExtensions
             .BindConfiguration(DatabaseOptions.SectionName)
             .Configure<IConfiguration>((options, configuration) => options.ConnectionString = configuration.GetConnectionString(ConnectionStringName))
             .Validate(options => !string.IsNullOrWhiteSpace(options.ConnectionString), $"Connection string '{ConnectionStringName}' is missing: set ConnectionStrings__{ConnectionStringName}.")
+            .ValidateDataAnnotations()
             .ValidateOnStart();
+
+        // One connection pool per process, shared by EF Core and the hot paths that use Npgsql directly.
+        builder.Services.AddSingleton(services => BuildDataSource(services.GetRequiredService<IOptions<DatabaseOptions>>().Value));
 
         // The factory serves code that runs several database operations at once (a handler's progress
         // beside its heartbeat); request-scoped code takes a context from the same pool.
         builder.Services.AddPooledDbContextFactory<RequestsDbContext>((services, options) =>
-            options.UseNpgsql(services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString));
+            options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<RequestsDbContext>>().CreateDbContext());
         builder.Services.AddHealthChecks().AddDbContextCheck<RequestsDbContext>(ConnectionStringName);
         builder.Services.AddOpenTelemetry()
             .WithTracing(tracing => tracing.AddSource(RequestTelemetry.Name).AddNpgsql())
             .WithMetrics(metrics => metrics.AddMeter(RequestTelemetry.Name));
         return builder;
+    }
+
+    /// <summary>
+    /// The connection settings every service runs with. No reset on return to the pool: no code here
+    /// changes session state (no SET, temporary tables, session advisory locks or LISTEN), so the
+    /// DISCARD ALL that a checkout would otherwise cost buys nothing. Statements run often enough to be
+    /// prepared automatically, which skips their parse and plan on every later execution.
+    /// </summary>
+    private static NpgsqlDataSource BuildDataSource(DatabaseOptions options)
+    {
+        var connection = new NpgsqlConnectionStringBuilder(options.ConnectionString)
+        {
+            MaxPoolSize = options.MaxPoolSize,
+            NoResetOnClose = true,
+            MaxAutoPrepare = 64,
+            AutoPrepareMinUsages = 2,
+        };
+        connection.MinPoolSize = Math.Min(connection.MinPoolSize, connection.MaxPoolSize);
+        return new NpgsqlDataSourceBuilder(connection.ConnectionString).Build();
     }
 
     /// <summary>The SQS client (AWS SDK default settings: AWS_REGION, AWS_ENDPOINT_URL_SQS, credential chain) and the queue topology.</summary>

@@ -90,9 +90,12 @@ public sealed partial class AdminRequests(RequestsDbContext db, RequestPublisher
             await transaction.CommitAsync(cancellationToken);
         }
 
-        var request = await db.Requests.AsNoTracking().SingleAsync(r => r.Id == id, cancellationToken);
-        LogRetried(logger, id, request.Type);
-        await publisher.TryPublishAsync(request, cancellationToken);
+        var message = await db.Requests.AsNoTracking()
+            .Where(r => r.Id == id)
+            .Select(r => new OutboxMessage(r.Id, r.Type, r.TraceParent, r.TraceState))
+            .SingleAsync(cancellationToken);
+        LogRetried(logger, id, message.Type);
+        await publisher.PublishAsync([message], cancellationToken);
         return new RetryOutcome.Retried();
     }
 

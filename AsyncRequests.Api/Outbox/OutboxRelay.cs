@@ -1,17 +1,17 @@
 using AsyncRequests.Requests;
-using AsyncRequests.Requests.Storage;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace AsyncRequests.Api.Outbox;
 
 /// <summary>
 /// Sends the messages of requests that were committed but never sent (the queue was unreachable,
-/// or the process died between commit and send). Row locks with SKIP LOCKED let several Api
-/// instances relay side by side without sending the same rows at once.
+/// SQS refused an entry, or the process died between commit and send). Row locks with SKIP LOCKED
+/// let several Api instances relay side by side without sending the same rows at once.
 /// </summary>
 public sealed partial class OutboxRelay(
-    IServiceScopeFactory scopes,
+    NpgsqlDataSource dataSource,
+    RequestPublisher publisher,
     TimeProvider time,
     IOptions<OutboxOptions> options,
     ILogger<OutboxRelay> logger) : BackgroundService
@@ -37,40 +37,49 @@ public sealed partial class OutboxRelay(
 
     private async Task RelayAsync(CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<RequestsDbContext>();
-        var publisher = scope.ServiceProvider.GetRequiredService<RequestPublisher>();
-        var olderThan = time.GetUtcNow().AddSeconds(-options.Value.MinimumAgeSeconds);
-
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var unsent = await db.Requests
-            .FromSql($"""
-                SELECT * FROM requests
-                WHERE published_at IS NULL AND created_at < {olderThan}
-                ORDER BY created_at
-                LIMIT {options.Value.BatchSize}
-                FOR UPDATE SKIP LOCKED
-                """)
-            .AsNoTracking()
-            .ToListAsync(cancellationToken);
-
-        var sent = 0;
-        foreach (var request in unsent)
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var unsent = new List<OutboxMessage>();
+        await using (var select = new NpgsqlCommand(
+            """
+            SELECT id, type, trace_parent, trace_state FROM requests
+            WHERE published_at IS NULL AND created_at < $1
+            ORDER BY created_at
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+            """,
+            connection)
         {
-            // One failure most likely means the queue is still down: try again next pass.
-            if (!await publisher.TryPublishAsync(request, cancellationToken))
+            Parameters =
             {
-                break;
+                new NpgsqlParameter { Value = time.GetUtcNow().AddSeconds(-options.Value.MinimumAgeSeconds) },
+                new NpgsqlParameter { Value = options.Value.BatchSize },
+            },
+        })
+        {
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                unsent.Add(new OutboxMessage(
+                    reader.GetGuid(0),
+                    reader.GetString(1),
+                    await reader.IsDBNullAsync(2, cancellationToken) ? null : reader.GetString(2),
+                    await reader.IsDBNullAsync(3, cancellationToken) ? null : reader.GetString(3)));
             }
+        }
 
-            sent++;
+        var sent = await publisher.SendAsync(unsent, cancellationToken);
+        if (sent.Count > 0)
+        {
+            await publisher.ClearMarksAsync(connection, sent, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
-        RequestTelemetry.OutboxBacklog.Record(await db.Requests.LongCountAsync(r => r.PublishedAt == null, cancellationToken));
-        if (sent > 0)
+        await using var backlog = new NpgsqlCommand("SELECT count(*) FROM requests WHERE published_at IS NULL", connection);
+        RequestTelemetry.OutboxBacklog.Record((long)(await backlog.ExecuteScalarAsync(cancellationToken))!);
+        if (sent.Count > 0)
         {
-            LogRelayed(logger, sent);
+            LogRelayed(logger, sent.Count);
         }
     }
 

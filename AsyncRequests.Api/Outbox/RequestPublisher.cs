@@ -1,58 +1,136 @@
 using System.Diagnostics;
+using System.Globalization;
 using Amazon.Runtime;
 using Amazon.SQS;
 using Amazon.SQS.Model;
 using AsyncRequests.Requests;
 using AsyncRequests.Requests.Queue;
-using AsyncRequests.Requests.Storage;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace AsyncRequests.Api.Outbox;
 
 /// <summary>
-/// Sends a stored request's queue message and clears its outbox mark. A failed send only leaves the
-/// mark for the relay; a send whose mark could not be cleared is sent again, which is harmless.
+/// Sends stored requests' queue messages with SendMessageBatch and clears the outbox marks of the
+/// sent ones in one statement. An entry SQS refuses, or a call that fails, keeps its mark for the
+/// relay; a mark that could not be cleared only means the message is sent again, which is harmless.
 /// </summary>
 public sealed partial class RequestPublisher(
-    RequestsDbContext db,
     IAmazonSQS sqs,
     QueueTopology topology,
+    NpgsqlDataSource dataSource,
     IOptions<QueueOptions> queueOptions,
     IOptions<OutboxOptions> outboxOptions,
     TimeProvider time,
     ILogger<RequestPublisher> logger)
 {
-    public async Task<bool> TryPublishAsync(AsyncRequest request, CancellationToken cancellationToken)
+    /// <summary>The most entries SQS takes in one SendMessageBatch.</summary>
+    public const int MaxEntriesPerCall = 10;
+
+    /// <summary>Sends the messages and clears the marks of those sent; failures are left to the relay.</summary>
+    public async Task PublishAsync(IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
+    {
+        var sent = await SendAsync(messages, cancellationToken);
+        if (sent.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await ClearMarksAsync(connection, sent, cancellationToken);
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            LogMarksNotCleared(logger, sent.Count, e);
+        }
+    }
+
+    /// <summary>Sends the messages, ten to a call, and returns the ids of the requests whose message SQS took.</summary>
+    public async Task<IReadOnlyList<Guid>> SendAsync(IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
+    {
+        var sent = await Task.WhenAll(messages.Chunk(MaxEntriesPerCall).Select(chunk => SendChunkAsync(chunk, cancellationToken)));
+        return [.. sent.SelectMany(ids => ids)];
+    }
+
+    /// <summary>Clears the marks in one statement, on the caller's connection (and so in its transaction, if any).</summary>
+    public async Task ClearMarksAsync(NpgsqlConnection connection, IReadOnlyList<Guid> requestIds, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("UPDATE requests SET published_at = $1 WHERE id = ANY($2) AND published_at IS NULL", connection)
+        {
+            Parameters = { new NpgsqlParameter { Value = time.GetUtcNow() }, new NpgsqlParameter { Value = requestIds.ToArray() } },
+        };
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task<IEnumerable<Guid>> SendChunkAsync(OutboxMessage[] chunk, CancellationToken cancellationToken)
     {
         var queueName = queueOptions.Value.QueueName;
-        var submittedUnder = MessageTraceContext.FromStored(request.TraceParent, request.TraceState);
-        using var activity = RequestTelemetry.StartMessagingActivity("send", "send", ActivityKind.Producer, queueName, submittedUnder, request.Id);
 
+        // One producer span per message, each in the trace of the submit that stored its request.
+        var activities = chunk
+            .Select(m => RequestTelemetry.StartMessagingActivity(
+                "send", "send", ActivityKind.Producer, queueName, MessageTraceContext.FromStored(m.TraceParent, m.TraceState), m.RequestId))
+            .ToArray();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(outboxOptions.Value.SendTimeoutSeconds));
         try
         {
             var urls = await topology.GetUrlsAsync(timeout.Token);
-            var message = new SendMessageRequest(urls.Queue, new RequestMessage(request.Id, request.Type).ToJson()) { MessageAttributes = [] };
-            MessageTraceContext.Inject(activity?.Context ?? submittedUnder, message.MessageAttributes);
-            var sent = await sqs.SendMessageAsync(message, timeout.Token);
-            activity?.SetTag(RequestTelemetry.Tags.MessageId, sent.MessageId);
+            var entries = chunk.Select((message, i) =>
+            {
+                var entry = new SendMessageBatchRequestEntry(Entry(i), new RequestMessage(message.RequestId, message.Type).ToJson()) { MessageAttributes = [] };
+                MessageTraceContext.Inject(activities[i]?.Context ?? MessageTraceContext.FromStored(message.TraceParent, message.TraceState), entry.MessageAttributes);
+                return entry;
+            });
+            var response = await sqs.SendMessageBatchAsync(new SendMessageBatchRequest(urls.Queue, [.. entries]), timeout.Token);
+
+            foreach (var refused in response.Failed ?? [])
+            {
+                var i = Index(refused.Id);
+                activities[i]?.SetStatus(ActivityStatusCode.Error, refused.Message);
+                LogEntryRefused(logger, chunk[i].RequestId, refused.Code, refused.Message);
+            }
+
+            var successful = response.Successful ?? [];
+            foreach (var accepted in successful)
+            {
+                activities[Index(accepted.Id)]?.SetTag(RequestTelemetry.Tags.MessageId, accepted.MessageId);
+            }
+
+            return successful.Select(accepted => chunk[Index(accepted.Id)].RequestId);
         }
         catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException
                                   || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
-            LogSendFailed(logger, request.Id, e);
-            return false;
-        }
+            foreach (var activity in activities)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            }
 
-        await db.Requests
-            .Where(r => r.Id == request.Id && r.PublishedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.PublishedAt, time.GetUtcNow()), CancellationToken.None);
-        return true;
+            LogSendFailed(logger, chunk.Length, e);
+            return [];
+        }
+        finally
+        {
+            foreach (var activity in activities)
+            {
+                activity?.Dispose();
+            }
+        }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not send the message for request {RequestId}; the outbox relay will send it")]
-    private static partial void LogSendFailed(ILogger logger, Guid requestId, Exception exception);
+    private static string Entry(int index) => index.ToString(CultureInfo.InvariantCulture);
+
+    private static int Index(string entryId) => int.Parse(entryId, CultureInfo.InvariantCulture);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not send {Count} request messages; the outbox relay will send them")]
+    private static partial void LogSendFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SQS refused the message for request {RequestId} ({Code}: {Reason}); the outbox relay will send it")]
+    private static partial void LogEntryRefused(ILogger logger, Guid requestId, string code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sent {Count} request messages but could not clear their outbox marks; the relay will send them again")]
+    private static partial void LogMarksNotCleared(ILogger logger, int count, Exception exception);
 }

@@ -1,24 +1,20 @@
 using System.Diagnostics;
-using AsyncRequests.Api.Outbox;
-using AsyncRequests.Requests;
 using AsyncRequests.Requests.RequestTypes;
 using AsyncRequests.Requests.Storage;
-using Microsoft.EntityFrameworkCore;
-using Npgsql;
 
 namespace AsyncRequests.Api.Requests;
 
-/// <summary>Stores a validated request with its outbox mark, then sends its message.</summary>
-public sealed class RequestSubmitter(RequestsDbContext db, RequestPublisher publisher, TimeProvider time)
+/// <summary>Turns a validated submission into a request row and has the writer store it with its outbox mark.</summary>
+public sealed class RequestSubmitter(SubmissionWriter writer, Backlog backlog, TimeProvider time)
 {
     public async Task<SubmissionOutcome> SubmitAsync(string type, RequestInput input, string? idempotencyKey, CancellationToken cancellationToken)
     {
-        var normalizedInput = RequestTypeCatalog.Serialize(input);
-        var hash = idempotencyKey is null ? null : RequestTypeCatalog.Hash(type, normalizedInput);
-        if (idempotencyKey is not null && await FindByKeyAsync(idempotencyKey, hash, cancellationToken) is { } earlier)
+        if (await backlog.IsSaturatedAsync(cancellationToken))
         {
-            return earlier;
+            return new SubmissionOutcome.Saturated("More requests are waiting to be processed than the system takes on.");
         }
+
+        var normalizedInput = RequestTypeCatalog.Serialize(input);
 
         // PostgreSQL keeps microseconds; trimming here makes a replayed answer identical to the first.
         var now = time.GetUtcNow();
@@ -34,36 +30,14 @@ public sealed class RequestSubmitter(RequestsDbContext db, RequestPublisher publ
             TraceParent = Activity.Current?.Id,
             TraceState = Activity.Current?.TraceStateString,
             IdempotencyKey = idempotencyKey,
-            RequestHash = hash,
-            History = [new StatusChange { Status = RequestStatus.Pending, At = now, Detail = "submitted" }],
+            RequestHash = idempotencyKey is null ? null : RequestTypeCatalog.Hash(type, normalizedInput),
         };
-        db.Requests.Add(request);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException e) when (idempotencyKey is not null && e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
-        {
-            // A concurrent submit with the same key won the insert; answer as it did.
-            db.ChangeTracker.Clear();
-            return await FindByKeyAsync(idempotencyKey, hash, cancellationToken)
-                ?? throw new InvalidOperationException("The conflicting idempotent request vanished.", e);
-        }
 
-        RequestTelemetry.Submitted.Add(1, new KeyValuePair<string, object?>(RequestTelemetry.Tags.RequestType, type));
-        await publisher.TryPublishAsync(request, cancellationToken);
-        return new SubmissionOutcome.Accepted(request);
-    }
-
-    private async Task<SubmissionOutcome?> FindByKeyAsync(string idempotencyKey, string? hash, CancellationToken cancellationToken)
-    {
-        var earlier = await db.Requests.AsNoTracking().SingleOrDefaultAsync(r => r.IdempotencyKey == idempotencyKey, cancellationToken);
-        return earlier switch
-        {
-            null => null,
-            _ when earlier.RequestHash == hash => new SubmissionOutcome.Replayed(earlier),
-            _ => new SubmissionOutcome.KeyReused(),
-        };
+        // Once queued the request may be stored whether or not this caller still waits for the answer.
+        var stored = writer.TryEnqueue(request);
+        return stored is null
+            ? new SubmissionOutcome.Saturated("Too many submissions are waiting to be stored.")
+            : await stored.WaitAsync(cancellationToken);
     }
 }
 
@@ -79,4 +53,7 @@ public abstract record SubmissionOutcome
 
     /// <summary>The idempotency key was used before for a different type or input.</summary>
     public sealed record KeyReused : SubmissionOutcome;
+
+    /// <summary>Turned away before anything was stored: the system has more work than it takes on.</summary>
+    public sealed record Saturated(string Reason) : SubmissionOutcome;
 }

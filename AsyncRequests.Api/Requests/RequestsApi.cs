@@ -35,10 +35,12 @@ public static class RequestsApi
             .AddOpenApiOperationTransformer(RequestBodySchemas.DescribePerTypeAsync)
             .WithMetadata(new RequestSizeLimitAttribute(maxBodyBytes))
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
         requests.MapGet("/{id:guid}", GetAsync)
             .WithName("GetRequest")
+            .RequireRateLimiting(DatabaseConcurrency.PolicyName)
             .WithSummary("The status document of a request.");
 
         requests.MapGet("/{id:guid}/events", StreamEventsAsync)
@@ -47,6 +49,7 @@ public static class RequestsApi
 
         requests.MapPost("/{id:guid}/cancel", CancelAsync)
             .WithName("CancelRequest")
+            .RequireRateLimiting(DatabaseConcurrency.PolicyName)
             .WithSummary("Cancel a pending request at once; for a processing one, ask its worker to stop it (best effort).");
 
         return app;
@@ -57,6 +60,7 @@ public static class RequestsApi
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         RequestSubmitter submitter,
         IOptions<SubmissionOptions> options,
+        IOptions<BackpressureOptions> backpressure,
         CancellationToken cancellationToken)
     {
         if (!http.Request.HasJsonContentType())
@@ -118,6 +122,12 @@ public static class RequestsApi
                 return Accept(replayed.Request);
             case SubmissionOutcome.Accepted accepted:
                 return Accept(accepted.Request);
+            case SubmissionOutcome.Saturated saturated:
+                http.Response.Headers.RetryAfter = backpressure.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status503ServiceUnavailable,
+                    title: "System saturated",
+                    detail: $"{saturated.Reason} Nothing was stored; try again later.");
             default:
                 throw new InvalidOperationException($"Unexpected submission outcome {outcome}.");
         }

@@ -16,4 +16,12 @@ public sealed class SubmissionOptions
 
     [Range(1024, 16 * 1024 * 1024)]
     public int MaxBodyBytes { get; set; } = 256 * 1024;
+
+    /// <summary>The most submissions stored in one statement.</summary>
+    [Range(1, 1000)]
+    public int MaxBatchSize { get; set; } = 100;
+
+    /// <summary>Submissions waiting for the writer beyond this are answered 503 at once.</summary>
+    [Range(1, 100_000)]
+    public int MaxQueuedSubmissions { get; set; } = 1000;
 }

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace AsyncRequests.Requests.Storage;
 
 public sealed class DatabaseOptions
@@ -9,4 +11,11 @@ public sealed class DatabaseOptions
 
     /// <summary>From <c>ConnectionStrings:requestsdb</c>, where Aspire puts the database resource's connection string.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// The most connections this process opens. Every replica of every service gets its own pool, so
+    /// their sum must stay below the server's <c>max_connections</c> (see README, Connection budget).
+    /// </summary>
+    [Range(2, 1000)]
+    public int MaxPoolSize { get; set; } = 30;
 }

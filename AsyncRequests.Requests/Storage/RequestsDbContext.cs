@@ -27,24 +27,31 @@ public sealed class RequestsDbContext(DbContextOptions<RequestsDbContext> option
             request.Property(r => r.TraceState).HasMaxLength(512);
             request.Property(r => r.IdempotencyKey).HasMaxLength(200);
             request.Property(r => r.RequestHash).HasMaxLength(64);
-            request.HasIndex(r => r.IdempotencyKey).IsUnique();
-            // Keeps the relay's scan for unsent messages cheap however large the table grows.
-            request.HasIndex(r => r.CreatedAt).HasFilter("published_at IS NULL").HasDatabaseName("ix_requests_unpublished");
-            request.HasIndex(r => new { r.Status, r.Type, r.Id });
+            // Partial indexes: every write pays only for the rows a query looks for. Most requests carry
+            // no key; the relay looks for unsent rows, backpressure and reconciliation for pending ones.
+            request.HasIndex(r => r.IdempotencyKey).IsUnique().HasFilter("idempotency_key IS NOT NULL");
+            request.HasIndex(r => r.CreatedAt, "ix_requests_unpublished").HasFilter("published_at IS NULL");
+            request.HasIndex(r => r.CreatedAt, "ix_requests_pending").HasFilter("status = 'pending'");
+
             // The admin list's keyset order (created_at, id), unfiltered and within a status; the status one
             // also bounds the retention purge. Only completed rows enter the completed_at index.
             request.HasIndex(r => new { r.CreatedAt, r.Id }).HasDatabaseName("ix_requests_created");
             request.HasIndex(r => new { r.Status, r.CreatedAt, r.Id }).HasDatabaseName("ix_requests_status_created");
             request.HasIndex(r => r.CompletedAt).HasFilter("completed_at IS NOT NULL").HasDatabaseName("ix_requests_completed");
+
+            // The database holds no foreign key for this (see migration CheapRequestWrites): a history row
+            // is only written with its request's insert or by a guarded update of that request.
             request.HasMany(r => r.History).WithOne().HasForeignKey(c => c.RequestId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<StatusChange>(change =>
         {
             change.ToTable("status_changes");
+            // Keyed by request first: the one index serves reading a history in order and deleting it.
+            change.HasKey(c => new { c.RequestId, c.Id });
+            change.Property(c => c.Id).UseIdentityByDefaultColumn();
             change.Property(c => c.Status).HasConversion(status).HasMaxLength(16);
             change.Property(c => c.Detail).HasMaxLength(2000);
-            change.HasIndex(c => new { c.RequestId, c.Id });
         });
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
@@ -54,6 +61,14 @@ public sealed class RequestsDbContext(DbContextOptions<RequestsDbContext> option
                 property.SetColumnName(ToSnakeCase(property.Name));
             }
         }
+    }
+
+    // A failed save is never retried inside its transaction here, so the savepoint EF Core would
+    // wrap it in is two wasted round trips.
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        Database.AutoSavepointsEnabled = false;
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
     }
 
     private static string ToSnakeCase(string name)

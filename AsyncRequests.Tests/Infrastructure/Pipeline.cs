@@ -73,6 +73,7 @@ public sealed class Pipeline : IAsyncDisposable
             ["Queue:AutoCreateQueues"] = "true",
             ["Queue:VisibilityTimeoutSeconds"] = "10",
             ["Database:MigrateOnStartup"] = "true",
+            ["Database:MaxPoolSize"] = "20",
             ["Outbox:IntervalSeconds"] = "1",
             ["Outbox:MinimumAgeSeconds"] = "1",
             ["Processor:WaitTimeSeconds"] = "2",

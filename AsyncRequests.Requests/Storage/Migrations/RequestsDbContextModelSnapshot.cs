@@ -124,12 +124,9 @@ namespace AsyncRequests.Requests.Storage.Migrations
                         .HasDatabaseName("ix_requests_completed")
                         .HasFilter("completed_at IS NOT NULL");
 
-                    b.HasIndex("CreatedAt")
-                        .HasDatabaseName("ix_requests_unpublished")
-                        .HasFilter("published_at IS NULL");
-
                     b.HasIndex("IdempotencyKey")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasFilter("idempotency_key IS NOT NULL");
 
                     b.HasIndex("CreatedAt", "Id")
                         .HasDatabaseName("ix_requests_created");
@@ -137,13 +134,21 @@ namespace AsyncRequests.Requests.Storage.Migrations
                     b.HasIndex("Status", "CreatedAt", "Id")
                         .HasDatabaseName("ix_requests_status_created");
 
-                    b.HasIndex("Status", "Type", "Id");
+                    b.HasIndex(new[] { "CreatedAt" }, "ix_requests_pending")
+                        .HasFilter("status = 'pending'");
+
+                    b.HasIndex(new[] { "CreatedAt" }, "ix_requests_unpublished")
+                        .HasFilter("published_at IS NULL");
 
                     b.ToTable("requests", (string)null);
                 });
 
             modelBuilder.Entity("AsyncRequests.Requests.Storage.StatusChange", b =>
                 {
+                    b.Property<Guid>("RequestId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("request_id");
+
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("bigint")
@@ -164,19 +169,13 @@ namespace AsyncRequests.Requests.Storage.Migrations
                         .HasColumnType("character varying(2000)")
                         .HasColumnName("detail");
 
-                    b.Property<Guid>("RequestId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("request_id");
-
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)")
                         .HasColumnName("status");
 
-                    b.HasKey("Id");
-
-                    b.HasIndex("RequestId", "Id");
+                    b.HasKey("RequestId", "Id");
 
                     b.ToTable("status_changes", (string)null);
                 });

@@ -1,0 +1,228 @@
+using System.Threading.Channels;
+using AsyncRequests.Api.Outbox;
+using AsyncRequests.Requests;
+using AsyncRequests.Requests.Storage;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace AsyncRequests.Api.Requests;
+
+/// <summary>
+/// Group commit for submissions. Callers queue their request; one writer stores everything queued so
+/// far in one statement (the rows, and their first history entries) and hands each caller its own
+/// outcome. The next batch starts as soon as the writer is free, so a lone request waits for no one.
+/// Stored requests' messages then leave in batches; what cannot be sent stays marked for the relay.
+/// </summary>
+public sealed partial class SubmissionWriter : BackgroundService
+{
+    // ON CONFLICT skips a row whose idempotency key is taken (by an earlier request, or by an
+    // earlier row of the same batch) without failing the others; RETURNING tells which rows went in.
+    private const string InsertSql =
+        """
+        WITH inserted AS (
+            INSERT INTO requests (id, type, input, status, progress_percent, attempts, created_at, updated_at,
+                                  trace_parent, trace_state, idempotency_key, request_hash, cancel_requested)
+            SELECT id, type, input::jsonb, 'pending', 0, 0, created_at, created_at,
+                   trace_parent, trace_state, idempotency_key, request_hash, false
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[])
+                 AS s(id, type, input, created_at, trace_parent, trace_state, idempotency_key, request_hash)
+            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING id, created_at
+        ), history AS (
+            INSERT INTO status_changes (request_id, status, at, attempt, detail)
+            SELECT id, 'pending', created_at, 0, 'submitted' FROM inserted
+        )
+        SELECT id FROM inserted
+        """;
+
+    private const string FindByKeysSql =
+        "SELECT id, type, input::text, created_at, idempotency_key, request_hash FROM requests WHERE idempotency_key = ANY($1)";
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly RequestPublisher _publisher;
+    private readonly ILogger<SubmissionWriter> _logger;
+    private readonly int _maxBatchSize;
+    private readonly Channel<Submission> _submissions;
+    private readonly Channel<OutboxMessage[]> _stored;
+
+    public SubmissionWriter(NpgsqlDataSource dataSource, RequestPublisher publisher, IOptions<SubmissionOptions> options, ILogger<SubmissionWriter> logger)
+    {
+        _dataSource = dataSource;
+        _publisher = publisher;
+        _logger = logger;
+        _maxBatchSize = options.Value.MaxBatchSize;
+
+        // Bounded, so that overload is answered with 503 at once instead of queueing for a connection.
+        _submissions = Channel.CreateBounded<Submission>(new BoundedChannelOptions(options.Value.MaxQueuedSubmissions) { SingleReader = true });
+        _stored = Channel.CreateBounded<OutboxMessage[]>(new BoundedChannelOptions(options.Value.MaxQueuedSubmissions) { SingleReader = true, SingleWriter = true });
+    }
+
+    /// <summary>Queues a request to be stored; null when the queue is full (or the service is stopping).</summary>
+    public Task<SubmissionOutcome>? TryEnqueue(AsyncRequest request)
+    {
+        var submission = new Submission(request);
+        return _submissions.Writer.TryWrite(submission) ? submission.Outcome.Task : null;
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Finish what was queued: the callers are waiting for it.
+        _submissions.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Task.Run(WriteAllAsync, CancellationToken.None), Task.Run(SendAllAsync, CancellationToken.None));
+
+    private async Task WriteAllAsync()
+    {
+        var batch = new List<Submission>(_maxBatchSize);
+        while (await _submissions.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < _maxBatchSize && _submissions.Reader.TryRead(out var submission))
+            {
+                batch.Add(submission);
+            }
+
+            var stored = await WriteAsync(batch);
+            // A full send queue means SQS is far behind; the relay sends what is dropped here.
+            if (stored.Length > 0)
+            {
+                _stored.Writer.TryWrite(stored);
+            }
+
+            batch.Clear();
+        }
+
+        _stored.Writer.TryComplete();
+    }
+
+    // Sends run to the end even while stopping: each is bounded by Outbox:SendTimeoutSeconds.
+    private async Task SendAllAsync()
+    {
+        await foreach (var messages in _stored.Reader.ReadAllAsync())
+        {
+            try
+            {
+                await _publisher.PublishAsync(messages, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                LogPublishFailed(_logger, messages.Length, e);
+            }
+        }
+    }
+
+    /// <summary>Stores one batch and settles every caller's outcome; returns the messages to send.</summary>
+    private async Task<OutboxMessage[]> WriteAsync(List<Submission> batch)
+    {
+        try
+        {
+            var inserted = await InsertAsync(batch);
+            var earlier = inserted.Count < batch.Count ? await FindEarlierAsync(batch, inserted) : [];
+            var messages = new List<OutboxMessage>(inserted.Count);
+            foreach (var submission in batch)
+            {
+                var request = submission.Request;
+                if (inserted.Contains(request.Id))
+                {
+                    RequestTelemetry.Submitted.Add(1, new KeyValuePair<string, object?>(RequestTelemetry.Tags.RequestType, request.Type));
+                    messages.Add(new OutboxMessage(request.Id, request.Type, request.TraceParent, request.TraceState));
+                    submission.Outcome.TrySetResult(new SubmissionOutcome.Accepted(request));
+                }
+                else if (earlier.TryGetValue(request.IdempotencyKey!, out var winner))
+                {
+                    submission.Outcome.TrySetResult(winner.RequestHash == request.RequestHash
+                        ? new SubmissionOutcome.Replayed(winner)
+                        : new SubmissionOutcome.KeyReused());
+                }
+                else
+                {
+                    submission.Outcome.TrySetException(new InvalidOperationException("The conflicting idempotent request vanished."));
+                }
+            }
+
+            return [.. messages];
+        }
+        catch (PostgresException e) when (batch.Count > 1 && !DatabaseErrors.IsUnavailable(e))
+        {
+            // One request the database refuses must not fail the others: store each on its own.
+            var messages = new List<OutboxMessage>();
+            foreach (var submission in batch)
+            {
+                messages.AddRange(await WriteAsync([submission]));
+            }
+
+            return [.. messages];
+        }
+        catch (Exception e)
+        {
+            foreach (var submission in batch)
+            {
+                submission.Outcome.TrySetException(e);
+            }
+
+            return [];
+        }
+    }
+
+    private async Task<HashSet<Guid>> InsertAsync(List<Submission> batch)
+    {
+        var requests = batch.Select(s => s.Request).ToArray();
+        await using var command = _dataSource.CreateCommand(InsertSql);
+        command.Parameters.Add(new NpgsqlParameter { Value = requests.Select(r => r.Id).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = requests.Select(r => r.Type).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = requests.Select(r => r.Input).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = requests.Select(r => r.CreatedAt).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = requests.Select(r => r.TraceParent).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = requests.Select(r => r.TraceState).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = requests.Select(r => r.IdempotencyKey).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = requests.Select(r => r.RequestHash).ToArray() });
+
+        var inserted = new HashSet<Guid>(requests.Length);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            inserted.Add(reader.GetGuid(0));
+        }
+
+        return inserted;
+    }
+
+    /// <summary>The requests that hold the keys of the rows that were not inserted.</summary>
+    private async Task<Dictionary<string, AsyncRequest>> FindEarlierAsync(List<Submission> batch, HashSet<Guid> inserted)
+    {
+        var keys = batch
+            .Where(s => !inserted.Contains(s.Request.Id) && s.Request.IdempotencyKey is not null)
+            .Select(s => s.Request.IdempotencyKey!)
+            .Distinct()
+            .ToArray();
+        await using var command = _dataSource.CreateCommand(FindByKeysSql);
+        command.Parameters.Add(new NpgsqlParameter { Value = keys });
+        var earlier = new Dictionary<string, AsyncRequest>(keys.Length);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            var request = new AsyncRequest
+            {
+                Id = reader.GetGuid(0),
+                Type = reader.GetString(1),
+                Input = reader.GetString(2),
+                CreatedAt = reader.GetFieldValue<DateTimeOffset>(3),
+                IdempotencyKey = reader.GetString(4),
+                RequestHash = await reader.IsDBNullAsync(5) ? null : reader.GetString(5),
+            };
+            earlier[request.IdempotencyKey] = request;
+        }
+
+        return earlier;
+    }
+
+    private sealed record Submission(AsyncRequest Request)
+    {
+        public TaskCompletionSource<SubmissionOutcome> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing {Count} stored requests failed; the outbox relay will send them")]
+    private static partial void LogPublishFailed(ILogger logger, int count, Exception exception);
+}
