@@ -26,6 +26,7 @@ public sealed partial class MessageProcessor(
 {
     private static readonly JsonSerializerOptions s_resultOptions = new(JsonSerializerDefaults.Web);
     private static readonly TimeSpan s_maxRecordBackoff = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan s_lookAgainDelay = TimeSpan.FromSeconds(1);
 
     /// <param name="message">The received message.</param>
     /// <param name="queueUrl">Where it came from, for the heartbeat.</param>
@@ -45,7 +46,7 @@ public sealed partial class MessageProcessor(
         RequestTelemetry.RecordQueued(message, request.Type);
 
         var owner = Guid.CreateVersion7();
-        var claim = await leases.ClaimAsync(request.RequestId, owner, handOver);
+        var claim = (await leases.ClaimAsync([request.RequestId], owner, handOver))[request.RequestId];
         switch (claim)
         {
             case ClaimResult.Claimed claimed:
@@ -61,13 +62,15 @@ public sealed partial class MessageProcessor(
                 // Not ours to delete: if that worker dies, this message is what brings the request back.
                 return MessageDisposition.ShowAgainAfter(held.LeaseRemaining + TimeSpan.FromSeconds(1));
             case ClaimResult.AttemptsExhausted exhausted:
-                var error = $"The worker of attempt {exhausted.Request.Attempts} of {processorOptions.Value.MaxAttempts} stopped responding; no attempts are left.";
-                if (await leases.FailAbandonedAsync(request.RequestId, exhausted.Request.Attempts, error, CancellationToken.None))
+                var error = $"The worker of attempt {exhausted.Attempts} of {processorOptions.Value.MaxAttempts} stopped responding; no attempts are left.";
+                if (await leases.FailAbandonedAsync(request.RequestId, exhausted.Attempts, error, CancellationToken.None))
                 {
-                    RequestTelemetry.RecordCompleted(exhausted.Request.Type, RequestStatus.Failed, exhausted.Request.Attempts);
+                    RequestTelemetry.RecordCompleted(exhausted.Type, RequestStatus.Failed, exhausted.Attempts);
                 }
 
                 return MessageDisposition.Delete;
+            case ClaimResult.LookAgain:
+                return MessageDisposition.ShowAgainAfter(s_lookAgainDelay);
             default:
                 throw new InvalidOperationException($"Unexpected claim result {claim}.");
         }
@@ -100,14 +103,17 @@ public sealed partial class MessageProcessor(
 
         // Recorded even while the instance stops, and through a short database outage: the outcome
         // is the one thing that must not be lost.
-        var recorded = await RecordAsync(() => outcome switch
+        var detail = outcome switch
         {
-            { Status: RequestStatus.Succeeded } => leases.SucceedAsync(request.Id, owner, attempt, outcome.Result!, CancellationToken.None),
-            { Status: RequestStatus.Cancelled } => leases.CancelAsync(request.Id, owner, attempt, CancellationToken.None),
-            { Status: RequestStatus.Failed } => leases.FailAsync(request.Id, owner, attempt, outcome.Error!, CancellationToken.None),
-            { RetryAfter: { } delay } => leases.RetryLaterAsync(request.Id, owner, attempt, outcome.Error!, delay, CancellationToken.None),
-            _ => leases.ReleaseAsync(request.Id, owner, attempt, CancellationToken.None),
-        });
+            { Status: RequestStatus.Cancelled } => "cancelled while processing",
+            { Status: RequestStatus.Failed } => outcome.Error,
+            { RetryAfter: { } delay } => $"retry in {delay.TotalSeconds:0.#}s after: {outcome.Error}",
+            { Status: RequestStatus.Pending } => "released by a stopping worker",
+            _ => null,
+        };
+        var record = new OutcomeRecord(
+            request.Id, owner, attempt, outcome.Status, outcome.Result, outcome.Error, detail, ReturnsAttempt: outcome == Outcome.HandedBack);
+        var recorded = await RecordAsync(async () => (await leases.RecordAsync([record], CancellationToken.None)).Contains(request.Id));
 
         if (!recorded)
         {
@@ -182,7 +188,7 @@ public sealed partial class MessageProcessor(
     {
         try
         {
-            await leases.ReportProgressAsync(requestId, owner, percent, stage, stopping);
+            await leases.WriteProgressAsync([new LeaseKeeping(requestId, owner, new Progress(percent, stage))], stopping);
         }
         catch (Exception e) when (DatabaseErrors.IsUnavailable(e))
         {
@@ -225,7 +231,7 @@ public sealed partial class MessageProcessor(
             {
                 try
                 {
-                    if (!await leases.RenewAsync(requestId, owner, stop))
+                    if ((await leases.RenewAsync([new LeaseKeeping(requestId, owner, null)], stop)).Count == 0)
                     {
                         await running.StopAsync(leaseLost: true);
                         return;
