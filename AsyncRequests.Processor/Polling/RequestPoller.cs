@@ -1,4 +1,5 @@
 using Amazon.SQS;
+using Amazon.SQS.Model;
 using AsyncRequests.Processor.Processing;
 using AsyncRequests.Requests.Queue;
 using Microsoft.Extensions.Options;
@@ -28,4 +29,11 @@ public sealed class RequestPoller(
         processor.ProcessAll(messages, handOver);
 
     protected override Task KeepAliveAsync(CancellationToken cancellationToken) => processor.RenewLeasesAsync(cancellationToken);
+
+    protected override string? ConcurrencyGroupOf(Message message) =>
+        options.Value.TypeConcurrency.Count > 0 && RequestMessage.TryParse(message.Body) is { } request && options.Value.TypeConcurrency.ContainsKey(request.Type)
+            ? request.Type
+            : null;
+
+    protected override int ConcurrencyLimitOf(string group) => options.Value.TypeConcurrency[group];
 }
