@@ -7,7 +7,7 @@ public sealed class ProcessorOptions : IValidatableObject
 {
     public const string SectionName = "Processor";
 
-    /// <summary>Handlers one instance runs at once; it receives only as many messages as it has room for.</summary>
+    /// <summary>Handlers one instance runs at once; it receives a full batch whenever a slot would otherwise idle.</summary>
     [Range(1, 256)]
     public int MaxConcurrency { get; set; } = 8;
 
