@@ -7,11 +7,13 @@ public sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly TextWriter _log;
+    private readonly List<string> _lines;
 
-    private ChildProcess(Process process, TextWriter log)
+    private ChildProcess(Process process, TextWriter log, List<string> lines)
     {
         _process = process;
         _log = log;
+        _lines = lines;
     }
 
     public int Id => _process.Id;
@@ -35,9 +37,36 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>SIGTERM, as an orchestrator stopping it: waits for the graceful exit and returns the exit code.</summary>
     public async Task<int> TerminateAsync(CancellationToken ct)
     {
-        await RunAsync("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], Environment.CurrentDirectory, ct);
+        await SignalTerminateAsync(ct);
         await _process.WaitForExitAsync(ct);
         return _process.ExitCode;
+    }
+
+    /// <summary>Sends SIGTERM without waiting for the process to exit.</summary>
+    public Task SignalTerminateAsync(CancellationToken ct) =>
+        RunAsync("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], Environment.CurrentDirectory, ct);
+
+    /// <summary>Waits until the process has written a line that <paramref name="matches"/>; fails after <paramref name="timeout"/>.</summary>
+    public async Task WaitForOutputAsync(Func<string, bool> matches, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            lock (_lines)
+            {
+                if (_lines.Any(matches))
+                {
+                    return;
+                }
+            }
+
+            if (deadline.IsCancellationRequested)
+            {
+                throw new TimeoutException($"The process did not write the expected line within {timeout}.");
+            }
+
+            await Task.Delay(50, CancellationToken.None);
+        }
     }
 
     public static ChildProcess Start(
@@ -56,11 +85,16 @@ public sealed class ChildProcess : IAsyncDisposable
         // stdout and stderr events arrive on different threads.
         var log = TextWriter.Synchronized(new StreamWriter(logPath, append: true) { AutoFlush = true });
         var process = new Process { StartInfo = startInfo };
+        var lines = new List<string>();
         DataReceivedEventHandler append = (_, e) =>
         {
             if (e.Data is not null)
             {
                 log.WriteLine(e.Data);
+                lock (lines)
+                {
+                    lines.Add(e.Data);
+                }
             }
         };
         process.OutputDataReceived += append;
@@ -78,7 +112,7 @@ public sealed class ChildProcess : IAsyncDisposable
 
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new ChildProcess(process, log);
+        return new ChildProcess(process, log, lines);
     }
 
     /// <summary>Kills the process and everything it started, then waits for it to exit.</summary>

@@ -10,15 +10,16 @@ public static class ProcessingServiceCollectionExtensions
     public static IHostApplicationBuilder AddRequestProcessing(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<ProcessorOptions>().BindConfiguration(ProcessorOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        // Shutdown waits for the drain (or the last long poll, if longer) plus the time to record
-        // outcomes and hand back unfinished work.
+        // Shutdown covers the drain, the last long poll, and a margin to record outcomes and hand back
+        // unfinished work; a shutdown that overruns it exits with code 1.
         builder.Services.AddOptions<HostOptions>().Configure<Microsoft.Extensions.Options.IOptions<ProcessorOptions>>((host, processor) =>
-            host.ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(processor.Value.DrainTimeoutSeconds, processor.Value.WaitTimeSeconds) + 15));
+            host.ShutdownTimeout = TimeSpan.FromSeconds(processor.Value.DrainTimeoutSeconds + processor.Value.WaitTimeSeconds + 15));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RequestLeases>();
         builder.Services.AddSingleton<DatabaseGate>();
         builder.Services.AddSingleton<DeadLetterRequeue>();
         builder.Services.AddSingleton<RunningRequests>();
+        builder.Services.AddSingleton<StatusWriter>();
         builder.Services.AddSingleton<MessageProcessor>();
         builder.Services.AddSingleton<ReceiveLoopHealthCheck>();
         builder.Services.AddHealthChecks().AddCheck<ReceiveLoopHealthCheck>(ReceiveLoopHealthCheck.Name);

@@ -1,12 +1,13 @@
 using System.ComponentModel.DataAnnotations;
+using AsyncRequests.Requests.RequestTypes;
 
 namespace AsyncRequests.Processor;
 
-public sealed class ProcessorOptions
+public sealed class ProcessorOptions : IValidatableObject
 {
     public const string SectionName = "Processor";
 
-    /// <summary>Handlers one instance runs at once; it receives only as many messages as it has room for.</summary>
+    /// <summary>Handlers one instance runs at once; it receives a full batch whenever a slot would otherwise idle.</summary>
     [Range(1, 256)]
     public int MaxConcurrency { get; set; } = 8;
 
@@ -31,4 +32,30 @@ public sealed class ProcessorOptions
     /// <summary>How long a stopping instance lets running handlers finish before it hands their requests back.</summary>
     [Range(0, 3600)]
     public int DrainTimeoutSeconds { get; set; } = 20;
+
+    /// <summary>
+    /// Per request type, the most handlers of that type one instance runs at once, so that slow types
+    /// cannot take every slot (<c>Processor:TypeConcurrency:text-analysis = 2</c>). Unlisted types are
+    /// limited by <see cref="MaxConcurrency"/> only.
+    /// </summary>
+    public Dictionary<string, int> TypeConcurrency { get; set; } = [];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var (type, limit) in TypeConcurrency)
+        {
+            if (!RequestTypeCatalog.Names.Contains(type))
+            {
+                yield return new ValidationResult(
+                    $"Processor:TypeConcurrency:{type} names no request type; known types: {string.Join(", ", RequestTypeCatalog.Names)}.",
+                    [nameof(TypeConcurrency)]);
+            }
+            else if (limit < 1 || limit > MaxConcurrency)
+            {
+                yield return new ValidationResult(
+                    $"Processor:TypeConcurrency:{type} is {limit}; it must be between 1 and Processor:MaxConcurrency ({MaxConcurrency}).",
+                    [nameof(TypeConcurrency)]);
+            }
+        }
+    }
 }

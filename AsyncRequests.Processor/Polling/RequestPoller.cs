@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace AsyncRequests.Processor.Polling;
 
-/// <summary>Polls the request queue and runs each request through the <see cref="MessageProcessor"/>.</summary>
+/// <summary>Polls the request queue and runs what it receives through the <see cref="MessageProcessor"/>, a batch at a time.</summary>
 public sealed class RequestPoller(
     IAmazonSQS sqs,
     QueueTopology topology,
@@ -26,6 +26,15 @@ public sealed class RequestPoller(
 
     protected override string QueueUrlOf(QueueUrls urls) => urls.Queue;
 
-    protected override Task<MessageDisposition> HandleAsync(Message message, string queueUrl, CancellationToken handOver) =>
-        processor.ProcessAsync(message, queueUrl, handOver);
+    protected override IReadOnlyList<Task<MessageDisposition>> StartAll(IReadOnlyList<InFlightMessage> messages, CancellationToken handOver) =>
+        processor.ProcessAll(messages, handOver);
+
+    protected override Task KeepAliveAsync(CancellationToken cancellationToken) => processor.RenewLeasesAsync(cancellationToken);
+
+    protected override string? ConcurrencyGroupOf(Message message) =>
+        options.Value.TypeConcurrency.Count > 0 && RequestMessage.TryParse(message.Body) is { } request && options.Value.TypeConcurrency.ContainsKey(request.Type)
+            ? request.Type
+            : null;
+
+    protected override int ConcurrencyLimitOf(string group) => options.Value.TypeConcurrency[group];
 }

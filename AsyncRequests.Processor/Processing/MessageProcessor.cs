@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Amazon.SQS;
-using Amazon.SQS.Model;
 using AsyncRequests.Processor.Handlers;
+using AsyncRequests.Processor.Polling;
 using AsyncRequests.Requests;
 using AsyncRequests.Requests.Queue;
 using AsyncRequests.Requests.Storage;
@@ -11,14 +10,14 @@ using Microsoft.Extensions.Options;
 namespace AsyncRequests.Processor.Processing;
 
 /// <summary>
-/// Turns one received message into at most one effect: claims the request, runs its handler while a
-/// heartbeat keeps both the claim and the message, and records the outcome with a guarded update.
+/// Turns received messages into at most one effect each: claims their requests together, runs each
+/// handler while the heartbeat keeps its lease, and records each outcome with a guarded update.
 /// </summary>
 public sealed partial class MessageProcessor(
     RequestLeases leases,
+    StatusWriter writer,
     RunningRequests runningRequests,
     IServiceScopeFactory scopes,
-    IAmazonSQS sqs,
     IOptions<ProcessorOptions> processorOptions,
     IOptions<QueueOptions> queueOptions,
     TimeProvider time,
@@ -26,33 +25,82 @@ public sealed partial class MessageProcessor(
 {
     private static readonly JsonSerializerOptions s_resultOptions = new(JsonSerializerDefaults.Web);
     private static readonly TimeSpan s_maxRecordBackoff = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan s_lookAgainDelay = TimeSpan.FromSeconds(1);
+    private static readonly IReadOnlyDictionary<Guid, ClaimResult> s_nothingClaimed = new Dictionary<Guid, ClaimResult>();
 
-    /// <param name="message">The received message.</param>
-    /// <param name="queueUrl">Where it came from, for the heartbeat.</param>
+    /// <summary>Claims the requests of <paramref name="messages"/> in one statement and processes each; one task per message.</summary>
+    /// <param name="messages">Received messages that may start now.</param>
     /// <param name="handOver">Cancelled when this instance stops and must hand unfinished work back.</param>
-    public async Task<MessageDisposition> ProcessAsync(Message message, string queueUrl, CancellationToken handOver)
+    public IReadOnlyList<Task<MessageDisposition>> ProcessAll(IReadOnlyList<InFlightMessage> messages, CancellationToken handOver)
     {
-        if (RequestMessage.TryParse(message.Body) is not { } request)
+        var requests = messages.Select(m => RequestMessage.TryParse(m.Message.Body)).ToList();
+        var ids = requests.OfType<RequestMessage>().Select(r => r.RequestId).Distinct().ToList();
+        var owner = Guid.CreateVersion7();
+
+        // Not cancelled: a claim cut off mid-flight might have committed, spending attempts of requests nobody runs.
+        var claims = ids.Count == 0 ? Task.FromResult(s_nothingClaimed) : leases.ClaimAsync(ids, owner, CancellationToken.None);
+        var seen = new HashSet<Guid>();
+        return [.. messages.Select((message, i) => requests[i] is { } request
+            ? ProcessAsync(message, request, claims, owner, firstForRequest: seen.Add(request.RequestId), handOver)
+            : Unreadable(message))];
+    }
+
+    /// <summary>Renews the leases of every running request in one statement (writing their latest progress) and stops those lost to another worker.</summary>
+    public async Task RenewLeasesAsync(CancellationToken cancellationToken)
+    {
+        var running = runningRequests.All;
+        if (running.Count == 0)
         {
-            LogUnreadableMessage(logger, message.MessageId);
-            return MessageDisposition.Delete;
+            return;
         }
 
-        var producer = MessageTraceContext.Extract(message.MessageAttributes);
+        IReadOnlySet<Guid> held;
+        try
+        {
+            held = await leases.RenewAsync([.. running.Select(r => new LeaseKeeping(r.RequestId, r.Owner, r.TakeProgress()))], cancellationToken);
+        }
+        catch (Exception e) when (DatabaseErrors.IsUnavailable(e))
+        {
+            // The messages are still ours: keep them hidden through the blip, and record the outcomes later.
+            LogRenewalFailed(logger, running.Count, e);
+            return;
+        }
+
+        foreach (var lost in running.Where(r => !held.Contains(r.RequestId)))
+        {
+            await lost.LoseLeaseAsync();
+        }
+    }
+
+    private Task<MessageDisposition> Unreadable(InFlightMessage message)
+    {
+        LogUnreadableMessage(logger, message.Message.MessageId);
+        return Task.FromResult(MessageDisposition.Delete);
+    }
+
+    private async Task<MessageDisposition> ProcessAsync(
+        InFlightMessage message, RequestMessage request, Task<IReadOnlyDictionary<Guid, ClaimResult>> claims, Guid owner, bool firstForRequest, CancellationToken handOver)
+    {
+        var producer = MessageTraceContext.Extract(message.Message.MessageAttributes);
         using var activity = RequestTelemetry.StartMessagingActivity(
             "process", "process", ActivityKind.Consumer, queueOptions.Value.QueueName, producer.ActivityContext, request.RequestId);
-        activity?.SetTag(RequestTelemetry.Tags.MessageId, message.MessageId);
-        RequestTelemetry.RecordQueued(message, request.Type);
+        activity?.SetTag(RequestTelemetry.Tags.MessageId, message.Message.MessageId);
+        RequestTelemetry.RecordQueued(message.Message, request.Type);
 
-        var owner = Guid.CreateVersion7();
-        var claim = await leases.ClaimAsync(request.RequestId, owner, handOver);
+        var claim = (await claims)[request.RequestId];
+        if (claim is ClaimResult.Claimed && !firstForRequest)
+        {
+            // The same request twice in one batch: the first message runs it, this one waits like any duplicate.
+            claim = new ClaimResult.HeldElsewhere(leases.LeaseDuration);
+        }
+
         switch (claim)
         {
             case ClaimResult.Claimed claimed:
                 activity?.SetTag(RequestTelemetry.Tags.Attempt, claimed.Request.Attempts);
-                return await RunAsync(claimed.Request, owner, message.ReceiptHandle, queueUrl, activity, handOver);
+                return await RunAsync(claimed.Request, owner, message, activity, handOver);
             case ClaimResult.NotFound:
-                LogUnknownRequest(logger, request.RequestId, message.MessageId);
+                LogUnknownRequest(logger, request.RequestId, message.Message.MessageId);
                 return MessageDisposition.Delete;
             case ClaimResult.AlreadyFinished finished:
                 LogDuplicate(logger, request.RequestId, finished.Status);
@@ -60,11 +108,13 @@ public sealed partial class MessageProcessor(
             case ClaimResult.HeldElsewhere held:
                 // Not ours to delete: if that worker dies, this message is what brings the request back.
                 return MessageDisposition.ShowAgainAfter(held.LeaseRemaining + TimeSpan.FromSeconds(1));
+            case ClaimResult.LookAgain:
+                return MessageDisposition.ShowAgainAfter(s_lookAgainDelay);
             case ClaimResult.AttemptsExhausted exhausted:
-                var error = $"The worker of attempt {exhausted.Request.Attempts} of {processorOptions.Value.MaxAttempts} stopped responding; no attempts are left.";
-                if (await leases.FailAbandonedAsync(request.RequestId, exhausted.Request.Attempts, error, CancellationToken.None))
+                var error = $"The worker of attempt {exhausted.Attempts} of {processorOptions.Value.MaxAttempts} stopped responding; no attempts are left.";
+                if (await leases.FailAbandonedAsync(request.RequestId, exhausted.Attempts, error, CancellationToken.None))
                 {
-                    RequestTelemetry.RecordCompleted(exhausted.Request.Type, RequestStatus.Failed, exhausted.Request.Attempts);
+                    RequestTelemetry.RecordCompleted(exhausted.Type, RequestStatus.Failed, exhausted.Attempts);
                 }
 
                 return MessageDisposition.Delete;
@@ -73,18 +123,13 @@ public sealed partial class MessageProcessor(
         }
     }
 
-    private async Task<MessageDisposition> RunAsync(
-        AsyncRequest request, Guid owner, string receiptHandle, string queueUrl, Activity? activity, CancellationToken handOver)
+    private async Task<MessageDisposition> RunAsync(AsyncRequest request, Guid owner, InFlightMessage message, Activity? activity, CancellationToken handOver)
     {
         var attempt = request.Attempts;
         Outcome outcome;
-        using (var running = runningRequests.Start(request.Id, handOver))
+        using (var running = runningRequests.Start(request.Id, owner, message, handOver))
         {
-            using var heartbeatStop = new CancellationTokenSource();
-            var heartbeat = KeepAliveAsync(request.Id, owner, receiptHandle, queueUrl, running, heartbeatStop.Token);
-            outcome = await RunHandlerAsync(request, owner, running, handOver);
-            await heartbeatStop.CancelAsync();
-            await heartbeat;
+            outcome = await RunHandlerAsync(request, running, handOver);
             if (running.LeaseLost)
             {
                 LogLeaseLost(logger, request.Id, attempt);
@@ -100,16 +145,7 @@ public sealed partial class MessageProcessor(
 
         // Recorded even while the instance stops, and through a short database outage: the outcome
         // is the one thing that must not be lost.
-        var recorded = await RecordAsync(() => outcome switch
-        {
-            { Status: RequestStatus.Succeeded } => leases.SucceedAsync(request.Id, owner, attempt, outcome.Result!, CancellationToken.None),
-            { Status: RequestStatus.Cancelled } => leases.CancelAsync(request.Id, owner, attempt, CancellationToken.None),
-            { Status: RequestStatus.Failed } => leases.FailAsync(request.Id, owner, attempt, outcome.Error!, CancellationToken.None),
-            { RetryAfter: { } delay } => leases.RetryLaterAsync(request.Id, owner, attempt, outcome.Error!, delay, CancellationToken.None),
-            _ => leases.ReleaseAsync(request.Id, owner, attempt, CancellationToken.None),
-        });
-
-        if (!recorded)
+        if (!await RecordAsync(outcome.ToRecord(request.Id, owner, attempt)))
         {
             // Another worker took the request over after our lease lapsed; its message is the live one.
             LogLeaseLost(logger, request.Id, attempt);
@@ -125,7 +161,7 @@ public sealed partial class MessageProcessor(
         return MessageDisposition.ShowAgainAfter(outcome.RetryAfter ?? TimeSpan.Zero);
     }
 
-    private async Task<Outcome> RunHandlerAsync(AsyncRequest request, Guid owner, RunningRequest running, CancellationToken handOver)
+    private async Task<Outcome> RunHandlerAsync(AsyncRequest request, RunningRequest running, CancellationToken handOver)
     {
         if (request.CancelRequested)
         {
@@ -139,7 +175,7 @@ public sealed partial class MessageProcessor(
             return Outcome.Failed($"No handler serves request type '{request.Type}'.");
         }
 
-        var context = new RequestContext(request.Id, request.Attempts, (percent, stage) => ReportProgressAsync(request.Id, owner, percent, stage, running.Stopping), time);
+        var context = new RequestContext(request.Id, request.Attempts, (percent, stage) => ReportProgress(running, percent, stage), time);
         var started = time.GetTimestamp();
         var tags = new TagList { { RequestTelemetry.Tags.RequestType, request.Type } };
         RequestTelemetry.InFlight.Add(1, tags);
@@ -177,21 +213,15 @@ public sealed partial class MessageProcessor(
         }
     }
 
-    /// <summary>Progress is informative: losing an update to a database hiccup must not fail the work.</summary>
-    private async Task ReportProgressAsync(Guid requestId, Guid owner, int percent, string stage, CancellationToken stopping)
+    private Task ReportProgress(RunningRequest running, int percent, string stage)
     {
-        try
-        {
-            await leases.ReportProgressAsync(requestId, owner, percent, stage, stopping);
-        }
-        catch (Exception e) when (DatabaseErrors.IsUnavailable(e))
-        {
-            LogProgressLost(logger, requestId, e);
-        }
+        running.ReportProgress(percent, stage);
+        writer.ProgressReported();
+        return Task.CompletedTask;
     }
 
     /// <summary>Retries an outcome write while the database is unavailable, for up to half a lease.</summary>
-    private async Task<bool> RecordAsync(Func<Task<bool>> record)
+    private async Task<bool> RecordAsync(OutcomeRecord outcome)
     {
         var giveUpAt = time.GetUtcNow() + (leases.LeaseDuration / 2);
         var backoff = TimeSpan.FromMilliseconds(100);
@@ -199,7 +229,7 @@ public sealed partial class MessageProcessor(
         {
             try
             {
-                return await record();
+                return await writer.RecordAsync(outcome);
             }
             catch (Exception e) when (DatabaseErrors.IsUnavailable(e) && time.GetUtcNow() + backoff < giveUpAt)
             {
@@ -207,49 +237,6 @@ public sealed partial class MessageProcessor(
                 await Task.Delay(backoff, time, CancellationToken.None);
                 backoff = TimeSpan.FromTicks(Math.Min(s_maxRecordBackoff.Ticks, backoff.Ticks * 2));
             }
-        }
-    }
-
-    /// <summary>
-    /// Extends the request's lease and the message's visibility until the handler is done (lease first,
-    /// so it never outlives a message that reappears), and stops the handler when the lease has been
-    /// lost to another worker. Cancellations are the <see cref="CancellationWatcher"/>'s.
-    /// </summary>
-    private async Task KeepAliveAsync(Guid requestId, Guid owner, string receiptHandle, string queueUrl, RunningRequest running, CancellationToken stop)
-    {
-        var visibility = queueOptions.Value.VisibilityTimeoutSeconds;
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, visibility / 3.0)), time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stop))
-            {
-                try
-                {
-                    if (!await leases.RenewAsync(requestId, owner, stop))
-                    {
-                        await running.StopAsync(leaseLost: true);
-                        return;
-                    }
-                }
-                catch (Exception e) when (DatabaseErrors.IsUnavailable(e))
-                {
-                    // The message is still ours: keep it hidden through the blip, and record the outcome later.
-                    LogHeartbeatFailed(logger, requestId, e);
-                }
-
-                try
-                {
-                    await sqs.ChangeMessageVisibilityAsync(queueUrl, receiptHandle, visibility, stop);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // A missed beat is survivable: the visibility outlasts two more.
-                    LogHeartbeatFailed(logger, requestId, e);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
         }
     }
 
@@ -265,6 +252,23 @@ public sealed partial class MessageProcessor(
         public static Outcome Failed(string error) => new(RequestStatus.Failed, Error: error);
 
         public static Outcome Retry(string error, TimeSpan delay) => new(RequestStatus.Pending, Error: error, RetryAfter: delay);
+
+        public OutcomeRecord ToRecord(Guid requestId, Guid owner, int attempt) => new(
+            requestId,
+            owner,
+            attempt,
+            Status,
+            Result,
+            Error,
+            Detail: this switch
+            {
+                { Status: RequestStatus.Cancelled } => "cancelled while processing",
+                { Status: RequestStatus.Failed } => Error,
+                { RetryAfter: { } delay } => $"retry in {delay.TotalSeconds:0.#}s after: {Error}",
+                { Status: RequestStatus.Pending } => "released by a stopping worker",
+                _ => null,
+            },
+            ReturnsAttempt: ReferenceEquals(this, HandedBack));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting message {MessageId}: its body is not a request message")]
@@ -282,11 +286,8 @@ public sealed partial class MessageProcessor(
     [LoggerMessage(Level = LogLevel.Error, Message = "The {Type} handler failed request {RequestId}")]
     private static partial void LogHandlerFailed(ILogger logger, Guid requestId, string type, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Heartbeat for request {RequestId} failed")]
-    private static partial void LogHeartbeatFailed(ILogger logger, Guid requestId, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record progress of request {RequestId}")]
-    private static partial void LogProgressLost(ILogger logger, Guid requestId, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not renew the leases of {Count} running requests")]
+    private static partial void LogRenewalFailed(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The request store is unavailable; recording the outcome again in {DelayMs} ms")]
     private static partial void LogRecordRetry(ILogger logger, double delayMs, Exception exception);

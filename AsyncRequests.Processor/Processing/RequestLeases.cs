@@ -1,181 +1,230 @@
-using System.Linq.Expressions;
 using AsyncRequests.Requests.Queue;
 using AsyncRequests.Requests.Storage;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace AsyncRequests.Processor.Processing;
 
 /// <summary>
-/// Every status change a worker makes, each a guarded update: a worker acts on a request only while
-/// it holds the lease it was given at claim time, so a worker that lost its lease (it stalled and
-/// another took over) can no longer change the request. Each change is recorded in the history.
+/// All the SQL of the Processor. Every status change a worker makes is a guarded update: a worker acts
+/// on a request only while it holds the lease it was given at claim time (owner and attempt), so a
+/// worker that lost its lease (it stalled and another took over) can no longer change the request.
+/// Each change writes its history row in the same statement, and each statement serves a whole batch.
 /// </summary>
 public sealed class RequestLeases(
-    IDbContextFactory<RequestsDbContext> contexts,
+    NpgsqlDataSource database,
     TimeProvider time,
     IOptions<QueueOptions> queueOptions,
     IOptions<ProcessorOptions> processorOptions)
 {
-    /// <summary>A lease lasts as long as the message stays invisible, so both lapse together when a worker dies.</summary>
+    // One statement, so that the claim and the classification of what it could not claim come from
+    // the same snapshot: deciding from a second read raced with the holder's own changes.
+    private const string ClaimSql = """
+        WITH claimed AS (
+            UPDATE requests
+            SET status = 'processing', attempts = attempts + 1, lease_owner = $2, lease_expires_at = $3,
+                started_at = coalesce(started_at, $4), progress_percent = 0, progress_stage = NULL, updated_at = $4
+            WHERE id = ANY($1) AND attempts < $5
+              AND (status = 'pending' OR (status = 'processing' AND lease_expires_at < $4))
+            RETURNING id, type, input, attempts, cancel_requested
+        ), history AS (
+            INSERT INTO status_changes (request_id, status, at, attempt)
+            SELECT id, 'processing', $4, attempts FROM claimed
+        )
+        SELECT true, id, 'processing', type, input::text, attempts, cancel_requested, NULL::timestamptz FROM claimed
+        UNION ALL
+        SELECT false, id, status, type, NULL, attempts, cancel_requested, lease_expires_at FROM requests r
+        WHERE id = ANY($1) AND NOT EXISTS (SELECT FROM claimed c WHERE c.id = r.id)
+        """;
+
+    private const string RecordSql = """
+        WITH outcome AS (
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[])
+                AS o(id, owner, attempt, status, result, error, detail, returned_attempts)
+        ), updated AS (
+            UPDATE requests r
+            SET status = o.status, lease_owner = NULL, lease_expires_at = NULL, updated_at = $9,
+                attempts = r.attempts - o.returned_attempts,
+                result = CASE WHEN o.status = 'succeeded' THEN o.result::jsonb ELSE r.result END,
+                error = CASE WHEN o.status = 'succeeded' THEN NULL ELSE coalesce(o.error, r.error) END,
+                progress_percent = CASE WHEN o.status = 'succeeded' THEN 100 ELSE r.progress_percent END,
+                progress_stage = CASE WHEN o.status = 'succeeded' THEN 'done' ELSE r.progress_stage END,
+                completed_at = CASE WHEN o.status IN ('succeeded', 'failed', 'cancelled') THEN $9 ELSE r.completed_at END
+            FROM outcome o
+            WHERE r.id = o.id AND r.lease_owner = o.owner AND r.attempts = o.attempt AND r.status = 'processing'
+            RETURNING r.id, o.status, o.attempt, o.detail
+        ), history AS (
+            INSERT INTO status_changes (request_id, status, at, attempt, detail)
+            SELECT id, status, $9, attempt, detail FROM updated
+        )
+        SELECT id FROM updated
+        """;
+
+    // A null lease (progress only) leaves the lease alone: it must never outlive the message's visibility.
+    private const string KeepSql = """
+        UPDATE requests r
+        SET lease_expires_at = coalesce($5, r.lease_expires_at),
+            progress_percent = coalesce(k.percent, r.progress_percent),
+            progress_stage = CASE WHEN k.percent IS NULL THEN r.progress_stage ELSE k.stage END,
+            updated_at = CASE WHEN k.percent IS NULL THEN r.updated_at ELSE $6 END
+        FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[]) AS k(id, owner, percent, stage)
+        WHERE r.id = k.id AND r.lease_owner = k.owner AND r.status = 'processing'
+        RETURNING r.id
+        """;
+
+    private const string FailAbandonedSql = """
+        WITH failed AS (
+            UPDATE requests
+            SET status = 'failed', error = $3, lease_owner = NULL, lease_expires_at = NULL, updated_at = $4, completed_at = $4
+            WHERE id = $1 AND attempts = $2 AND (status = 'pending' OR (status = 'processing' AND lease_expires_at < $4))
+            RETURNING id
+        ), history AS (
+            INSERT INTO status_changes (request_id, status, at, attempt, detail)
+            SELECT id, 'failed', $4, $2, $3 FROM failed
+        )
+        SELECT count(*) FROM failed
+        """;
+
+    private const string FindSql = """
+        SELECT id, type, input::text, status, attempts, lease_expires_at, cancel_requested FROM requests WHERE id = $1
+        """;
+
     public TimeSpan LeaseDuration => TimeSpan.FromSeconds(queueOptions.Value.VisibilityTimeoutSeconds);
 
-    public async Task<ClaimResult> ClaimAsync(Guid requestId, Guid owner, CancellationToken cancellationToken)
+    /// <summary>Claims every request of <paramref name="requestIds"/> that is free, for <paramref name="owner"/>, and says why the others were not.</summary>
+    public async Task<IReadOnlyDictionary<Guid, ClaimResult>> ClaimAsync(IReadOnlyCollection<Guid> requestIds, Guid owner, CancellationToken cancellationToken)
     {
-        var maxAttempts = processorOptions.Value.MaxAttempts;
         var now = time.GetUtcNow();
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var maxAttempts = processorOptions.Value.MaxAttempts;
+        await using var command = database.CreateCommand(ClaimSql);
+        command.Parameters.Add(new NpgsqlParameter { Value = requestIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        command.Parameters.Add(new NpgsqlParameter { Value = owner });
+        command.Parameters.Add(new NpgsqlParameter { Value = now + LeaseDuration });
+        command.Parameters.Add(new NpgsqlParameter { Value = now });
+        command.Parameters.Add(new NpgsqlParameter { Value = maxAttempts });
 
-        var claimed = await db.Requests
-            .Where(r => r.Id == requestId
-                        && r.Attempts < maxAttempts
-                        && (r.Status == RequestStatus.Pending || (r.Status == RequestStatus.Processing && r.LeaseExpiresAt < now)))
-            .ExecuteUpdateAsync(
-                s => s.SetProperty(r => r.Status, RequestStatus.Processing)
-                    .SetProperty(r => r.Attempts, r => r.Attempts + 1)
-                    .SetProperty(r => r.LeaseOwner, owner)
-                    .SetProperty(r => r.LeaseExpiresAt, now + LeaseDuration)
-                    .SetProperty(r => r.StartedAt, r => r.StartedAt ?? now)
-                    .SetProperty(r => r.ProgressPercent, 0)
-                    .SetProperty(r => r.ProgressStage, (string?)null)
-                    .SetProperty(r => r.UpdatedAt, now),
-                cancellationToken);
-
-        var request = await db.Requests.AsNoTracking().SingleOrDefaultAsync(r => r.Id == requestId, cancellationToken);
-        if (claimed == 1 && request is not null)
+        var results = requestIds.Distinct().ToDictionary(id => id, ClaimResult (_) => new ClaimResult.NotFound());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            db.StatusChanges.Add(new StatusChange { RequestId = requestId, Status = RequestStatus.Processing, At = now, Attempt = request.Attempts });
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return new ClaimResult.Claimed(request);
+            var id = reader.GetGuid(1);
+            var status = RequestStatusExtensions.ParseWireName(reader.GetString(2));
+            var type = reader.GetString(3);
+            var attempts = reader.GetInt32(5);
+            var leaseExpiresAt = reader.IsDBNull(7) ? (DateTimeOffset?)null : reader.GetFieldValue<DateTimeOffset>(7);
+            results[id] = (reader.GetBoolean(0), status, leaseExpiresAt) switch
+            {
+                (true, _, _) => new ClaimResult.Claimed(new AsyncRequest
+                {
+                    Id = id,
+                    Type = type,
+                    Input = reader.GetString(4),
+                    Status = status,
+                    Attempts = attempts,
+                    CancelRequested = reader.GetBoolean(6),
+                }),
+                (_, var s, _) when s.IsTerminal() => new ClaimResult.AlreadyFinished(s),
+                (_, RequestStatus.Processing, { } until) when until >= now => new ClaimResult.HeldElsewhere(until - now),
+                _ when attempts >= maxAttempts => new ClaimResult.AttemptsExhausted(type, attempts),
+                // Pending (or lapsed) with attempts left: it changed after the claim looked; look again soon.
+                _ => new ClaimResult.LookAgain(),
+            };
         }
 
-        return request switch
-        {
-            null => new ClaimResult.NotFound(),
-            { Status: var status } when status.IsTerminal() => new ClaimResult.AlreadyFinished(status),
-            { Status: RequestStatus.Processing, LeaseExpiresAt: { } until } when until >= now => new ClaimResult.HeldElsewhere(until - now),
-            _ => new ClaimResult.AttemptsExhausted(request),
-        };
+        return results;
     }
 
     public async Task<AsyncRequest?> FindAsync(Guid requestId, CancellationToken cancellationToken)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Requests.AsNoTracking().SingleOrDefaultAsync(r => r.Id == requestId, cancellationToken);
-    }
-
-    /// <summary>Keeps the lease while the handler runs; false once it is no longer ours.</summary>
-    public async Task<bool> RenewAsync(Guid requestId, Guid owner, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var renewed = await db.Requests.Where(r => r.Id == requestId).Where(HeldBy(owner))
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.LeaseExpiresAt, now + LeaseDuration), cancellationToken);
-        return renewed == 1;
-    }
-
-    public async Task ReportProgressAsync(Guid requestId, Guid owner, int percent, string stage, CancellationToken cancellationToken)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await db.Requests.Where(r => r.Id == requestId).Where(HeldBy(owner)).ExecuteUpdateAsync(
-            s => s.SetProperty(r => r.ProgressPercent, percent).SetProperty(r => r.ProgressStage, stage).SetProperty(r => r.UpdatedAt, time.GetUtcNow()),
-            cancellationToken);
-    }
-
-    public Task<bool> SucceedAsync(Guid requestId, Guid owner, int attempt, string result, CancellationToken cancellationToken) =>
-        TransitionAsync(requestId, owner, RequestStatus.Succeeded, attempt, null, (s, now) => s
-            .SetProperty(r => r.Result, result)
-            .SetProperty(r => r.Error, (string?)null)
-            .SetProperty(r => r.ProgressPercent, 100)
-            .SetProperty(r => r.ProgressStage, "done")
-            .SetProperty(r => r.CompletedAt, now), cancellationToken);
-
-    public Task<bool> FailAsync(Guid requestId, Guid owner, int attempt, string error, CancellationToken cancellationToken) =>
-        TransitionAsync(requestId, owner, RequestStatus.Failed, attempt, error, (s, now) => s
-            .SetProperty(r => r.Error, error)
-            .SetProperty(r => r.CompletedAt, now), cancellationToken);
-
-    public Task<bool> CancelAsync(Guid requestId, Guid owner, int attempt, CancellationToken cancellationToken) =>
-        TransitionAsync(requestId, owner, RequestStatus.Cancelled, attempt, "cancelled while processing", (s, now) => s
-            .SetProperty(r => r.CompletedAt, now), cancellationToken);
-
-    /// <summary>Back to pending after a transient error; the message comes back after <paramref name="delay"/>.</summary>
-    public Task<bool> RetryLaterAsync(Guid requestId, Guid owner, int attempt, string error, TimeSpan delay, CancellationToken cancellationToken) =>
-        TransitionAsync(requestId, owner, RequestStatus.Pending, attempt, $"retry in {delay.TotalSeconds:0.#}s after: {error}", (s, _) => s
-            .SetProperty(r => r.Error, error), cancellationToken);
-
-    /// <summary>
-    /// Hands the request back untouched when this instance stops before its handler finished: the
-    /// attempt is not counted, because nothing about the request made it fail.
-    /// </summary>
-    public Task<bool> ReleaseAsync(Guid requestId, Guid owner, int attempt, CancellationToken cancellationToken) =>
-        TransitionAsync(requestId, owner, RequestStatus.Pending, attempt, "released by a stopping worker", (s, _) => s
-            .SetProperty(r => r.Attempts, r => r.Attempts - 1), cancellationToken);
-
-    /// <summary>Fails a request whose worker vanished during its last allowed attempt.</summary>
-    public Task<bool> FailAbandonedAsync(Guid requestId, int attempt, string error, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        return TransitionAsync(
-            requestId,
-            r => r.Status == RequestStatus.Pending || (r.Status == RequestStatus.Processing && r.LeaseExpiresAt < now),
-            RequestStatus.Failed,
-            attempt,
-            error,
-            (s, at) => s.SetProperty(r => r.Error, error).SetProperty(r => r.CompletedAt, at),
-            cancellationToken);
-    }
-
-    private static Expression<Func<AsyncRequest, bool>> HeldBy(Guid owner) =>
-        r => r.LeaseOwner == owner && r.Status == RequestStatus.Processing;
-
-    private Task<bool> TransitionAsync(
-        Guid requestId,
-        Guid owner,
-        RequestStatus to,
-        int attempt,
-        string? detail,
-        Action<UpdateSettersBuilder<AsyncRequest>, DateTimeOffset> set,
-        CancellationToken cancellationToken) =>
-        TransitionAsync(requestId, HeldBy(owner), to, attempt, detail, set, cancellationToken);
-
-    /// <summary>Moves the request to <paramref name="to"/> if <paramref name="guard"/> still holds, and records it in the history.</summary>
-    private async Task<bool> TransitionAsync(
-        Guid requestId,
-        Expression<Func<AsyncRequest, bool>> guard,
-        RequestStatus to,
-        int attempt,
-        string? detail,
-        Action<UpdateSettersBuilder<AsyncRequest>, DateTimeOffset> set,
-        CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var updated = await db.Requests.Where(r => r.Id == requestId).Where(guard).ExecuteUpdateAsync(
-            s =>
+        await using var command = database.CreateCommand(FindSql);
+        command.Parameters.Add(new NpgsqlParameter { Value = requestId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new AsyncRequest
             {
-                s.SetProperty(r => r.Status, to)
-                    .SetProperty(r => r.LeaseOwner, (Guid?)null)
-                    .SetProperty(r => r.LeaseExpiresAt, (DateTimeOffset?)null)
-                    .SetProperty(r => r.UpdatedAt, now);
-                set(s, now);
-            },
-            cancellationToken);
-        if (updated == 0)
+                Id = reader.GetGuid(0),
+                Type = reader.GetString(1),
+                Input = reader.GetString(2),
+                Status = RequestStatusExtensions.ParseWireName(reader.GetString(3)),
+                Attempts = reader.GetInt32(4),
+                LeaseExpiresAt = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
+                CancelRequested = reader.GetBoolean(6),
+            }
+            : null;
+    }
+
+    /// <summary>Records the outcomes of several handlers in one statement; returns those whose lease still held.</summary>
+    public async Task<IReadOnlySet<Guid>> RecordAsync(IReadOnlyList<OutcomeRecord> outcomes, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand(RecordSql);
+        command.Parameters.Add(new NpgsqlParameter { Value = outcomes.Select(o => o.RequestId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = outcomes.Select(o => o.Owner).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = outcomes.Select(o => o.Attempt).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = outcomes.Select(o => o.Status.ToWireName()).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = outcomes.Select(o => o.Result).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = outcomes.Select(o => o.Error).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = outcomes.Select(o => o.Detail).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = outcomes.Select(o => o.ReturnsAttempt ? 1 : 0).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
+        return await ReadIdsAsync(command, cancellationToken);
+    }
+
+    /// <summary>Extends the leases of running requests (and writes their latest progress); returns those still held.</summary>
+    public Task<IReadOnlySet<Guid>> RenewAsync(IReadOnlyList<LeaseKeeping> leases, CancellationToken cancellationToken) =>
+        KeepAsync(leases, time.GetUtcNow() + LeaseDuration, cancellationToken);
+
+    /// <summary>Writes the latest progress of running requests, leaving their leases as they are.</summary>
+    public Task<IReadOnlySet<Guid>> WriteProgressAsync(IReadOnlyList<LeaseKeeping> leases, CancellationToken cancellationToken) =>
+        KeepAsync(leases, null, cancellationToken);
+
+    /// <summary>Fails a request whose worker vanished during its last allowed attempt, if nothing changed since attempt <paramref name="attempt"/>.</summary>
+    public async Task<bool> FailAbandonedAsync(Guid requestId, int attempt, string error, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand(FailAbandonedSql);
+        command.Parameters.Add(new NpgsqlParameter { Value = requestId });
+        command.Parameters.Add(new NpgsqlParameter { Value = attempt });
+        command.Parameters.Add(new NpgsqlParameter { Value = error });
+        command.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))! == 1;
+    }
+
+    private async Task<IReadOnlySet<Guid>> KeepAsync(IReadOnlyList<LeaseKeeping> leases, DateTimeOffset? leaseUntil, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand(KeepSql);
+        command.Parameters.Add(new NpgsqlParameter { Value = leases.Select(l => l.RequestId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = leases.Select(l => l.Owner).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = leases.Select(l => l.Progress?.Percent).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        command.Parameters.Add(new NpgsqlParameter { Value = leases.Select(l => l.Progress?.Stage).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = leaseUntil.HasValue ? leaseUntil.Value : DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
+        return await ReadIdsAsync(command, cancellationToken);
+    }
+
+    private static async Task<IReadOnlySet<Guid>> ReadIdsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var ids = new HashSet<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            return false;
+            ids.Add(reader.GetGuid(0));
         }
 
-        db.StatusChanges.Add(new StatusChange { RequestId = requestId, Status = to, At = now, Attempt = attempt, Detail = detail });
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return true;
+        return ids;
     }
 }
+
+/// <summary>
+/// A handler's outcome, to be recorded if its worker still holds the lease of <see cref="Attempt"/>.
+/// <see cref="ReturnsAttempt"/> uncounts the attempt (a stopping worker hands the request back).
+/// </summary>
+public sealed record OutcomeRecord(
+    Guid RequestId, Guid Owner, int Attempt, RequestStatus Status, string? Result, string? Error, string? Detail, bool ReturnsAttempt = false);
+
+/// <summary>A running request's lease and the latest progress its handler reported, if not yet written.</summary>
+public sealed record LeaseKeeping(Guid RequestId, Guid Owner, Progress? Progress);
+
+public sealed record Progress(int Percent, string Stage);
 
 public abstract record ClaimResult
 {
@@ -196,5 +245,8 @@ public abstract record ClaimResult
     public sealed record HeldElsewhere(TimeSpan LeaseRemaining) : ClaimResult;
 
     /// <summary>The worker of the last allowed attempt vanished; the request is to be failed.</summary>
-    public sealed record AttemptsExhausted(AsyncRequest Request) : ClaimResult;
+    public sealed record AttemptsExhausted(string Type, int Attempts) : ClaimResult;
+
+    /// <summary>The request changed while the claim looked at it (its holder let it go): look again shortly.</summary>
+    public sealed record LookAgain : ClaimResult;
 }

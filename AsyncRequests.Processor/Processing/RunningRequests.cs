@@ -1,17 +1,20 @@
 using System.Collections.Concurrent;
+using AsyncRequests.Processor.Polling;
 
 namespace AsyncRequests.Processor.Processing;
 
-/// <summary>The requests whose handlers run in this instance now, so they can be stopped from outside.</summary>
+/// <summary>The requests whose handlers run in this instance now, so they can be kept alive and stopped from outside.</summary>
 public sealed class RunningRequests
 {
     private readonly ConcurrentDictionary<Guid, RunningRequest> _running = new();
 
     public IReadOnlyCollection<Guid> Ids => [.. _running.Keys];
 
-    public RunningRequest Start(Guid requestId, CancellationToken handOver)
+    public IReadOnlyCollection<RunningRequest> All => [.. _running.Values];
+
+    public RunningRequest Start(Guid requestId, Guid owner, InFlightMessage message, CancellationToken handOver)
     {
-        var running = new RunningRequest(requestId, CancellationTokenSource.CreateLinkedTokenSource(handOver), this);
+        var running = new RunningRequest(requestId, owner, message, CancellationTokenSource.CreateLinkedTokenSource(handOver), this);
         _running[requestId] = running;
         return running;
     }
@@ -27,13 +30,17 @@ public sealed class RunningRequests
     internal void Remove(RunningRequest running) => _running.TryRemove(new KeyValuePair<Guid, RunningRequest>(running.RequestId, running));
 }
 
-/// <summary>One running handler: its stop signal and why it was stopped.</summary>
-public sealed class RunningRequest(Guid requestId, CancellationTokenSource stop, RunningRequests owner) : IDisposable
+/// <summary>One running handler: its lease, its message, the progress it reported last, its stop signal and why it was stopped.</summary>
+public sealed class RunningRequest(Guid requestId, Guid owner, InFlightMessage message, CancellationTokenSource stop, RunningRequests registry) : IDisposable
 {
     private volatile bool _cancelRequested;
     private volatile bool _leaseLost;
+    private Progress? _unwrittenProgress;
 
     public Guid RequestId { get; } = requestId;
+
+    /// <summary>The lease owner this instance claimed the request as.</summary>
+    public Guid Owner { get; } = owner;
 
     public CancellationToken Stopping => stop.Token;
 
@@ -43,16 +50,35 @@ public sealed class RunningRequest(Guid requestId, CancellationTokenSource stop,
     /// <summary>Another worker took the request over: this one must not record anything.</summary>
     public bool LeaseLost => _leaseLost;
 
-    public Task StopAsync(bool cancelRequested = false, bool leaseLost = false)
+    /// <summary>Keeps only the latest report: a handler that reports often costs one write per flush.</summary>
+    public void ReportProgress(int percent, string stage) => Interlocked.Exchange(ref _unwrittenProgress, new Progress(percent, stage));
+
+    /// <summary>The progress reported since the last call, if any.</summary>
+    public Progress? TakeProgress() => Interlocked.Exchange(ref _unwrittenProgress, null);
+
+    public Task LoseLeaseAsync()
+    {
+        message.Abandon();
+        return StopAsync(leaseLost: true);
+    }
+
+    public async Task StopAsync(bool cancelRequested = false, bool leaseLost = false)
     {
         _cancelRequested |= cancelRequested;
         _leaseLost |= leaseLost;
-        return stop.CancelAsync();
+        try
+        {
+            await stop.CancelAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The handler finished meanwhile: there is nothing left to stop.
+        }
     }
 
     public void Dispose()
     {
-        owner.Remove(this);
+        registry.Remove(this);
         stop.Dispose();
     }
 }

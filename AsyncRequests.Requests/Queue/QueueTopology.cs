@@ -11,6 +11,9 @@ public sealed class QueueTopology(IAmazonSQS sqs, IOptions<QueueOptions> options
     private readonly SemaphoreSlim _gate = new(1, 1);
     private QueueUrls? _urls;
 
+    /// <summary>How long a received message stays hidden unless its holder extends it.</summary>
+    public TimeSpan VisibilityTimeout => TimeSpan.FromSeconds(options.Value.VisibilityTimeoutSeconds);
+
     public async Task<QueueUrls> GetUrlsAsync(CancellationToken cancellationToken)
     {
         if (_urls is { } known)

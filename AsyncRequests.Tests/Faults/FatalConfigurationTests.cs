@@ -19,4 +19,19 @@ public sealed class FatalConfigurationTests(TestServers servers)
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
         Assert.Equal(1, await processor.WaitForExitAsync(timeout.Token));
     }
+
+    [Fact]
+    public async Task A_processor_with_a_concurrency_limit_for_an_unknown_type_does_not_start()
+    {
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0);
+
+        var processor = pipeline.StartProcessorProcess(new Dictionary<string, string?>
+        {
+            ["Processor:TypeConcurrency:text-analysys"] = "2",
+        });
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        Assert.NotEqual(0, await processor.WaitForExitAsync(timeout.Token));
+    }
 }

@@ -80,4 +80,45 @@ public sealed class ShutdownTests(TestServers servers)
             Assert.True(done.History[3].At - done.History[2].At < TimeSpan.FromSeconds(visibilityTimeoutSeconds));
         }
     }
+
+    [Fact]
+    public async Task With_the_default_long_poll_SIGTERM_hands_a_long_job_back_within_the_drain_timeout_and_starts_nothing_new()
+    {
+        const int drainTimeoutSeconds = 2;
+        var ct = TestContext.Current.CancellationToken;
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0, settings: new Dictionary<string, string?>
+        {
+            ["Processor:WaitTimeSeconds"] = "20",
+            ["Processor:DrainTimeoutSeconds"] = $"{drainTimeoutSeconds}",
+            ["Queue:VisibilityTimeoutSeconds"] = "60",
+        });
+        var stopping = pipeline.StartProcessorProcess();
+        var longJob = await pipeline.SubmitAsync("multiply", new { num1 = 3, num2 = 4, delayMs = 20_000 });
+        await pipeline.WaitUntilAsync(longJob, d => d.Status == RequestStatus.Processing);
+
+        // The poller now waits in a 20 s long poll beside the running job.
+        await stopping.SignalTerminateAsync(ct);
+        await stopping.WaitForOutputAsync(line => line.Contains("requests; draining", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        var submittedAfterStop = await pipeline.SubmitAsync("multiply", new { num1 = 5, num2 = 6 });
+
+        var released = await pipeline.WaitUntilAsync(longJob, d => d.Status == RequestStatus.Pending, TimeSpan.FromSeconds(drainTimeoutSeconds + 10));
+        Assert.Equal(0, released.Attempts);
+        Assert.Equal(0, await stopping.WaitForExitAsync(ct));
+        var untouched = await pipeline.GetAsync(submittedAfterStop);
+        Assert.Equal(RequestStatus.Pending, untouched.Status);
+        Assert.Equal(0, untouched.Attempts);
+
+        pipeline.StartProcessor();
+
+        // The message the last long poll brought went straight back: taken long before its 60 s visibility timeout.
+        var late = await pipeline.WaitForTerminalAsync(submittedAfterStop, TimeSpan.FromSeconds(40));
+        Assert.Equal(RequestStatus.Succeeded, late.Status);
+        Assert.Equal([RequestStatus.Pending, RequestStatus.Processing, RequestStatus.Succeeded], late.History.Select(h => h.Status));
+        var done = await pipeline.WaitForTerminalAsync(longJob, TimeSpan.FromSeconds(60));
+        Assert.Equal(RequestStatus.Succeeded, done.Status);
+        Assert.Equal(1, done.Attempts);
+        Assert.Equal(
+            [RequestStatus.Pending, RequestStatus.Processing, RequestStatus.Pending, RequestStatus.Processing, RequestStatus.Succeeded],
+            done.History.Select(h => h.Status));
+    }
 }
