@@ -63,11 +63,13 @@ public static class Wrk
             var summaryLine = output.Split('\n').LastOrDefault(l => l.StartsWith('{'))
                 ?? throw new InvalidOperationException($"wrk printed no summary:\n{output}");
             var summary = JsonSerializer.Deserialize<WrkSummary>(summaryLine, JsonSerializerOptions.Web)!;
+            // With no answered request wrk reports percentiles of 0; none is the truth.
+            var answered = summary.Requests > 0;
             return new LoadResult(
                 summary.Requests,
                 summary.DurationMicroseconds / 1e6,
-                summary.P50 / 1000,
-                summary.P99 / 1000,
+                answered ? summary.P50 / 1000 : double.NaN,
+                answered ? summary.P99 / 1000 : double.NaN,
                 summary.Status,
                 summary.Connect + summary.Read + summary.Write + summary.Timeout,
                 cpu);
