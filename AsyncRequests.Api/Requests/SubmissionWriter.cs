@@ -71,8 +71,13 @@ public sealed partial class SubmissionWriter : BackgroundService
         await base.StopAsync(cancellationToken);
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Task.Run(WriteAllAsync, CancellationToken.None), Task.Run(SendAllAsync, CancellationToken.None));
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // A batch's statements serve many requests, so they join none of their traces; each message's
+        // send span still joins its own request's trace.
+        using var untraced = BackgroundTracing.Suppress();
+        return Task.WhenAll(Task.Run(WriteAllAsync, CancellationToken.None), Task.Run(SendAllAsync, CancellationToken.None));
+    }
 
     private async Task WriteAllAsync()
     {

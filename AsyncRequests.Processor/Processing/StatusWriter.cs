@@ -31,6 +31,8 @@ public sealed partial class StatusWriter(RequestLeases leases, RunningRequests r
 
         if (startWriting)
         {
+            // A batch's statement records many requests' outcomes, so it joins none of their traces.
+            using var untraced = BackgroundTracing.Suppress();
             _ = Task.Run(WriteOutcomesAsync);
         }
 
@@ -42,6 +44,7 @@ public sealed partial class StatusWriter(RequestLeases leases, RunningRequests r
     {
         if (Interlocked.Exchange(ref _progressScheduled, 1) == 0)
         {
+            using var untraced = BackgroundTracing.Suppress();
             _ = WriteProgressAsync();
         }
     }

@@ -35,8 +35,11 @@ public sealed class DeadLetterTests(TestServers servers)
         Assert.Equal(RequestStatus.Succeeded, done.Status);
         Assert.Equal("42", done.Result!.Value.GetProperty("product").GetRawText());
         Assert.Equal(1, done.Attempts);
-        var requeued = Assert.Single(done.History, h => h.Detail?.StartsWith("re-queued", StringComparison.Ordinal) == true);
-        Assert.Equal(RequestStatus.Pending, requeued.Status);
+        // A stopping worker also hands back what its last long poll brought, so a restart can spend more
+        // than one receive: the message may take the detour through the dead-letter queue more than once.
+        var requeued = done.History.Where(h => h.Detail?.StartsWith("re-queued", StringComparison.Ordinal) == true).ToList();
+        Assert.NotEmpty(requeued);
+        Assert.All(requeued, h => Assert.Equal(RequestStatus.Pending, h.Status));
         Assert.Single(done.History, h => h.Status == RequestStatus.Succeeded);
         await pipeline.WaitUntilQueueIsEmptyAsync(pipeline.DeadLetterQueueName);
         await pipeline.WaitUntilQueueIsEmptyAsync(pipeline.QueueName);
