@@ -11,7 +11,8 @@ namespace AsyncRequests.Api.Requests;
 /// Group commit for submissions. Callers queue their request; one writer stores everything queued so
 /// far in one statement (the rows, and their first history entries) and hands each caller its own
 /// outcome. The next batch starts as soon as the writer is free, so a lone request waits for no one.
-/// Stored requests' messages then leave in batches; what cannot be sent stays marked for the relay.
+/// Stored requests' messages then leave in batches, and their callers are answered once the send is
+/// done or has failed (what cannot be sent stays marked for the relay), as they were before batching.
 /// </summary>
 public sealed partial class SubmissionWriter : BackgroundService
 {
@@ -43,7 +44,7 @@ public sealed partial class SubmissionWriter : BackgroundService
     private readonly ILogger<SubmissionWriter> _logger;
     private readonly int _maxBatchSize;
     private readonly Channel<Submission> _submissions;
-    private readonly Channel<OutboxMessage[]> _stored;
+    private readonly Channel<Submission[]> _stored;
 
     public SubmissionWriter(NpgsqlDataSource dataSource, RequestPublisher publisher, IOptions<SubmissionOptions> options, ILogger<SubmissionWriter> logger)
     {
@@ -54,7 +55,7 @@ public sealed partial class SubmissionWriter : BackgroundService
 
         // Bounded, so that overload is answered with 503 at once instead of queueing for a connection.
         _submissions = Channel.CreateBounded<Submission>(new BoundedChannelOptions(options.Value.MaxQueuedSubmissions) { SingleReader = true });
-        _stored = Channel.CreateBounded<OutboxMessage[]>(new BoundedChannelOptions(options.Value.MaxQueuedSubmissions) { SingleReader = true, SingleWriter = true });
+        _stored = Channel.CreateBounded<Submission[]>(new BoundedChannelOptions(options.Value.MaxQueuedSubmissions) { SingleReader = true, SingleWriter = true });
     }
 
     /// <summary>Queues a request to be stored; null when the queue is full (or the service is stopping).</summary>
@@ -90,10 +91,11 @@ public sealed partial class SubmissionWriter : BackgroundService
             }
 
             var stored = await WriteAsync(batch);
-            // A full send queue means SQS is far behind; the relay sends what is dropped here.
-            if (stored.Length > 0)
+
+            // A full send queue means SQS is far behind: answer at once and leave the sending to the relay.
+            if (stored.Length > 0 && !_stored.Writer.TryWrite(stored))
             {
-                _stored.Writer.TryWrite(stored);
+                Answer(stored);
             }
 
             batch.Clear();
@@ -105,37 +107,83 @@ public sealed partial class SubmissionWriter : BackgroundService
     // Sends run to the end even while stopping: each is bounded by Outbox:SendTimeoutSeconds.
     private async Task SendAllAsync()
     {
-        await foreach (var messages in _stored.Reader.ReadAllAsync())
+        await foreach (var stored in _stored.Reader.ReadAllAsync())
         {
             try
             {
-                await _publisher.PublishAsync(messages, CancellationToken.None);
+                await _publisher.PublishAsync([.. stored.Select(s => s.Message)], CancellationToken.None);
             }
             catch (Exception e)
             {
-                LogPublishFailed(_logger, messages.Length, e);
+                LogPublishFailed(_logger, stored.Length, e);
             }
+
+            Answer(stored);
         }
     }
 
-    /// <summary>Stores one batch and settles every caller's outcome; returns the messages to send.</summary>
-    private async Task<OutboxMessage[]> WriteAsync(List<Submission> batch)
+    // Stored is accepted, sent or not: a message that did not leave is the relay's to send.
+    private static void Answer(Submission[] stored)
+    {
+        foreach (var submission in stored)
+        {
+            submission.Outcome.TrySetResult(new SubmissionOutcome.Accepted(submission.Request));
+        }
+    }
+
+    /// <summary>Stores one batch and answers the callers whose request was not stored; returns the stored ones, to send.</summary>
+    private async Task<Submission[]> WriteAsync(List<Submission> batch)
+    {
+        HashSet<Guid> inserted;
+        try
+        {
+            inserted = await InsertAsync(batch);
+        }
+        catch (PostgresException e) when (batch.Count > 1 && !DatabaseErrors.IsUnavailable(e))
+        {
+            // One request the database refuses must not fail the others: store each on its own.
+            var each = new List<Submission>();
+            foreach (var submission in batch)
+            {
+                each.AddRange(await WriteAsync([submission]));
+            }
+
+            return [.. each];
+        }
+        catch (Exception e)
+        {
+            foreach (var submission in batch)
+            {
+                submission.Outcome.TrySetException(e);
+            }
+
+            return [];
+        }
+
+        foreach (var submission in batch.Where(s => inserted.Contains(s.Request.Id)))
+        {
+            RequestTelemetry.Submitted.Add(1, new KeyValuePair<string, object?>(RequestTelemetry.Tags.RequestType, submission.Request.Type));
+        }
+
+        var notInserted = batch.Where(s => !inserted.Contains(s.Request.Id)).ToList();
+        if (notInserted.Count > 0)
+        {
+            await AnswerConflictsAsync(notInserted);
+        }
+
+        return [.. batch.Where(s => inserted.Contains(s.Request.Id))];
+    }
+
+    /// <summary>Answers submits whose idempotency key was taken: a replay of the earlier request, or 422.</summary>
+    private async Task AnswerConflictsAsync(List<Submission> conflicting)
     {
         try
         {
-            var inserted = await InsertAsync(batch);
-            var earlier = inserted.Count < batch.Count ? await FindEarlierAsync(batch, inserted) : [];
-            var messages = new List<OutboxMessage>(inserted.Count);
-            foreach (var submission in batch)
+            var earlier = await FindEarlierAsync(conflicting);
+            foreach (var submission in conflicting)
             {
                 var request = submission.Request;
-                if (inserted.Contains(request.Id))
-                {
-                    RequestTelemetry.Submitted.Add(1, new KeyValuePair<string, object?>(RequestTelemetry.Tags.RequestType, request.Type));
-                    messages.Add(new OutboxMessage(request.Id, request.Type, request.TraceParent, request.TraceState));
-                    submission.Outcome.TrySetResult(new SubmissionOutcome.Accepted(request));
-                }
-                else if (earlier.TryGetValue(request.IdempotencyKey!, out var winner))
+                if (request.IdempotencyKey is not null && earlier.TryGetValue(request.IdempotencyKey, out var winner))
                 {
                     submission.Outcome.TrySetResult(winner.RequestHash == request.RequestHash
                         ? new SubmissionOutcome.Replayed(winner)
@@ -146,28 +194,13 @@ public sealed partial class SubmissionWriter : BackgroundService
                     submission.Outcome.TrySetException(new InvalidOperationException("The conflicting idempotent request vanished."));
                 }
             }
-
-            return [.. messages];
-        }
-        catch (PostgresException e) when (batch.Count > 1 && !DatabaseErrors.IsUnavailable(e))
-        {
-            // One request the database refuses must not fail the others: store each on its own.
-            var messages = new List<OutboxMessage>();
-            foreach (var submission in batch)
-            {
-                messages.AddRange(await WriteAsync([submission]));
-            }
-
-            return [.. messages];
         }
         catch (Exception e)
         {
-            foreach (var submission in batch)
+            foreach (var submission in conflicting)
             {
                 submission.Outcome.TrySetException(e);
             }
-
-            return [];
         }
     }
 
@@ -195,10 +228,10 @@ public sealed partial class SubmissionWriter : BackgroundService
     }
 
     /// <summary>The requests that hold the keys of the rows that were not inserted.</summary>
-    private async Task<Dictionary<string, AsyncRequest>> FindEarlierAsync(List<Submission> batch, HashSet<Guid> inserted)
+    private async Task<Dictionary<string, AsyncRequest>> FindEarlierAsync(List<Submission> conflicting)
     {
-        var keys = batch
-            .Where(s => !inserted.Contains(s.Request.Id) && s.Request.IdempotencyKey is not null)
+        var keys = conflicting
+            .Where(s => s.Request.IdempotencyKey is not null)
             .Select(s => s.Request.IdempotencyKey!)
             .Distinct()
             .ToArray();
@@ -226,6 +259,8 @@ public sealed partial class SubmissionWriter : BackgroundService
     private sealed record Submission(AsyncRequest Request)
     {
         public TaskCompletionSource<SubmissionOutcome> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public OutboxMessage Message => new(Request.Id, Request.Type, Request.TraceParent, Request.TraceState);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing {Count} stored requests failed; the outbox relay will send them")]
