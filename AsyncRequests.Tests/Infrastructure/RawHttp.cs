@@ -5,8 +5,8 @@ using System.Text;
 namespace AsyncRequests.Tests.Infrastructure;
 
 /// <summary>
-/// HTTP/1.0 over a plain socket, for requests an HTTP client refuses to send: header bytes it would
-/// reject, or a body that stops short of its Content-Length.
+/// HTTP over a plain socket, for requests an HTTP client refuses to send: header bytes it would reject,
+/// or a body whose framing is broken. The request should ask the server to close the connection after it.
 /// </summary>
 public static class RawHttp
 {
@@ -17,17 +17,6 @@ public static class RawHttp
         await client.ConnectAsync(server.Host, server.Port, ct);
         await using var stream = client.GetStream();
         await stream.WriteAsync(request, ct);
-        return await ReadAnswerAsync(stream, ct);
-    }
-
-    /// <summary>Sends <paramref name="request"/>, then closes the sending side, as a client that gives up mid-body.</summary>
-    public static async Task<(int Status, string Body)> SendAndHangUpAsync(Uri server, byte[] request, CancellationToken ct)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(server.Host, server.Port, ct);
-        await using var stream = client.GetStream();
-        await stream.WriteAsync(request, ct);
-        client.Client.Shutdown(SocketShutdown.Send);
         return await ReadAnswerAsync(stream, ct);
     }
 
