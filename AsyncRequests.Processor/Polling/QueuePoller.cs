@@ -28,7 +28,8 @@ public abstract partial class QueuePoller(
     ILogger logger) : BackgroundService
 {
     private const int MaxMessagesPerReceive = 10;
-    private static readonly TimeSpan s_maxReceiveBackoff = TimeSpan.FromSeconds(30);
+    // Doubled per failure in a row: 1 s after the first, up to FailureBackoff.Max.
+    private static readonly TimeSpan s_receiveRetryBase = TimeSpan.FromMilliseconds(500);
 
     private readonly Lock _gate = new();
     private readonly List<InFlightMessage> _buffer = [];
@@ -201,7 +202,7 @@ public abstract partial class QueuePoller(
             catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException)
             {
                 consecutiveFailures++;
-                var delay = TimeSpan.FromSeconds(Math.Min(s_maxReceiveBackoff.TotalSeconds, Math.Pow(2, consecutiveFailures - 1)));
+                var delay = FailureBackoff.After(consecutiveFailures, s_receiveRetryBase);
                 LogReceiveFailed(logger, queueUrl, consecutiveFailures, delay.TotalSeconds, e);
                 try
                 {
