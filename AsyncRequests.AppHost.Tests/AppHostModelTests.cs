@@ -14,7 +14,7 @@ public sealed class AppHostModelTests
     {
         await using var builder = await CreateBuilderAsync();
 
-        foreach (var name in new[] { "localstack", "postgres", "requestsdb", "api", "processor" })
+        foreach (var name in new[] { "localstack", "postgres", "requestsdb", "webhook-signing-key", "api", "processor" })
         {
             Assert.Single(builder.Resources, resource => resource.Name == name);
         }
@@ -135,6 +135,19 @@ public sealed class AppHostModelTests
 
         Assert.Equal("true", environment.GetValueOrDefault("Database__MigrateOnStartup"));
         Assert.Contains(api.Annotations.OfType<EndpointAnnotation>(), endpoint => endpoint.UriScheme == "http" && endpoint.IsExternal);
+    }
+
+    [Fact]
+    public async Task The_api_signs_webhooks_with_a_generated_secret_kept_across_runs()
+    {
+        await using var builder = await CreateBuilderAsync();
+        var key = Assert.IsType<ParameterResource>(GetResource(builder, "webhook-signing-key"));
+
+        var environment = await GetEnvironmentAsync(GetResource(builder, "api"));
+
+        Assert.True(key.Secret);
+        Assert.NotNull(key.Default);
+        Assert.Equal("whsec_{webhook-signing-key.value}", environment.GetValueOrDefault("Webhooks__SigningSecrets__0"));
     }
 
     [Fact]

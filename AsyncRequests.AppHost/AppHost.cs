@@ -21,10 +21,20 @@ var awsConfig = builder.AddAWSSDKConfig()
     .WithRegion(RegionEndpoint.USEast1);
 awsConfig.SDKValidationEnabled = false;
 
+// Webhooks are signed with a Standard Webhooks secret, "whsec_" + base64 of the key. 32 letters and digits are
+// the base64 of a 24-byte key. The value is generated once and kept in this AppHost's user secrets, so receivers
+// keep verifying across runs; the dashboard shows it on the parameter.
+var webhookSigningKey = builder.AddParameter(
+    "webhook-signing-key",
+    new GenerateParameterDefault { MinLength = 32, Special = false },
+    secret: true,
+    persist: true);
+
 var api = builder.AddProject<Projects.AsyncRequests_Api>("api")
     .WithReference(requestsDb)
     .WaitFor(requestsDb)
     .WithEnvironment("Database__MigrateOnStartup", "true")
+    .WithEnvironment("Webhooks__SigningSecrets__0", ReferenceExpression.Create($"whsec_{webhookSigningKey.Resource}"))
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints()
     .WithUrlForEndpoint("http", url => url.DisplayText = "Submit page")
