@@ -25,7 +25,7 @@ public sealed partial class RequestWatchers(
     private readonly Lock _lock = new();
     private readonly Dictionary<Guid, List<RequestWatch>> _watches = [];
     private readonly HashSet<Guid> _toRead = [];
-    private readonly List<(Guid Id, TaskCompletionSource<RequestStatusDocument?> Answer)> _singleReads = [];
+    private readonly List<SingleRead> _singleReads = [];
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
     /// <summary>
@@ -37,7 +37,7 @@ public sealed partial class RequestWatchers(
         var answer = new TaskCompletionSource<RequestStatusDocument?>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_lock)
         {
-            _singleReads.Add((id, answer));
+            _singleReads.Add(new SingleRead(id, answer));
         }
 
         Wake();
@@ -150,8 +150,8 @@ public sealed partial class RequestWatchers(
 
     private async Task WaitForWakeAsync(TimeSpan backoff, CancellationToken stoppingToken)
     {
-        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        waiting.CancelAfter(backoff);
+        using var timeout = new CancellationTokenSource(backoff, time);
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
         try
         {
             await _wake.Reader.ReadAsync(waiting.Token);
@@ -167,7 +167,7 @@ public sealed partial class RequestWatchers(
         var (ids, watches, singleReads) = TakeDue();
         if (ids.Count == 0)
         {
-            return failures;
+            return 0;
         }
 
         try
@@ -227,7 +227,7 @@ public sealed partial class RequestWatchers(
     }
 
     /// <summary>What to read now, and for whom: only watches registered before this read starts get its documents.</summary>
-    private (HashSet<Guid> Ids, List<RequestWatch> Watches, List<(Guid Id, TaskCompletionSource<RequestStatusDocument?> Answer)> SingleReads) TakeDue()
+    private (HashSet<Guid> Ids, List<RequestWatch> Watches, List<SingleRead> SingleReads) TakeDue()
     {
         lock (_lock)
         {
@@ -241,7 +241,7 @@ public sealed partial class RequestWatchers(
                 }
             }
 
-            var singleReads = new List<(Guid, TaskCompletionSource<RequestStatusDocument?>)>(_singleReads);
+            var singleReads = new List<SingleRead>(_singleReads);
             ids.UnionWith(_singleReads.Select(r => r.Id));
             _toRead.Clear();
             _singleReads.Clear();
@@ -265,6 +265,8 @@ public sealed partial class RequestWatchers(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Reading status documents for event streams failed; their streams end so their clients reconnect")]
     private static partial void LogReadBroken(ILogger logger, Exception exception);
+
+    private sealed record SingleRead(Guid Id, TaskCompletionSource<RequestStatusDocument?> Answer);
 }
 
 /// <summary>One event stream's interest in a request: the documents read for it, latest first.</summary>
