@@ -133,7 +133,8 @@ public sealed class OutageTests(TestServers servers)
 
         using var submit = await pipeline.PostAsync(new { type = "multiply", input = new { num1 = 2, num2 = 2 } });
         using var poll = await pipeline.Client.GetAsync($"/requests/{id}", TestContext.Current.CancellationToken);
-        foreach (var response in new[] { submit, poll })
+        using var events = await pipeline.Client.GetAsync($"/requests/{id}/events", TestContext.Current.CancellationToken);
+        foreach (var response in new[] { submit, poll, events })
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
