@@ -24,7 +24,10 @@ public static class ApiServiceCollectionExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<RequestSubmitter>();
         builder.Services.AddScoped<RequestCanceller>();
-        builder.Services.AddScoped<RequestEventStream>();
+        builder.Services.AddSingleton<RequestEventStream>();
+        builder.Services.AddSingleton<RequestWatchers>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<RequestWatchers>());
+        builder.Services.AddHostedService<RequestChangeListener>();
 
         // EF Core logs every failed command at Error, then throws. Whoever catches the exception knows
         // whether it matters (a lost idempotency race or the migrator's probe for its history table does

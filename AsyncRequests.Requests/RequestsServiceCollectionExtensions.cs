@@ -30,8 +30,6 @@ public static class RequestsServiceCollectionExtensions
 
         // The factory serves code that runs several database operations at once (a handler's progress
         // beside its heartbeat); request-scoped code takes a context from the same pool.
-        // One connection pool per process, shared by EF Core and the hot paths that use Npgsql directly.
-        builder.Services.AddSingleton(services => NpgsqlDataSource.Create(services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString!));
         builder.Services.AddPooledDbContextFactory<RequestsDbContext>((services, options) =>
             options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<RequestsDbContext>>().CreateDbContext());

@@ -47,6 +47,9 @@ public static class RequestDocumentMapping
     public static async Task<RequestStatusDocument?> FindStatusDocumentAsync(this RequestsDbContext db, Guid id, CancellationToken cancellationToken) =>
         (await db.Requests.AsNoTracking().Include(r => r.History).SingleOrDefaultAsync(r => r.Id == id, cancellationToken))?.ToStatusDocument();
 
+    public static async Task<List<RequestStatusDocument>> FindStatusDocumentsAsync(this RequestsDbContext db, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken) =>
+        [.. (await db.Requests.AsNoTracking().Include(r => r.History).Where(r => ids.Contains(r.Id)).ToListAsync(cancellationToken)).Select(r => r.ToStatusDocument())];
+
     public static SubmissionAccepted ToSubmissionAccepted(this AsyncRequest request) =>
         new(request.Id, request.Type, RequestStatus.Pending, request.CreatedAt, LinksFor(request.Id));
 

@@ -163,11 +163,12 @@ public static class RequestsApi
     private static async Task<Results<ServerSentEventsResult<RequestStatusDocument>, NoContent, ProblemHttpResult>> StreamEventsAsync(
         Guid id,
         [FromHeader(Name = "Last-Event-ID")] string? lastEventId,
-        RequestsDbContext db,
+        RequestWatchers watchers,
         RequestEventStream events,
         CancellationToken cancellationToken)
     {
-        if (await db.FindStatusDocumentAsync(id, cancellationToken) is not { } current)
+        // Read with the other streams' reads: however many streams open at once, they share one connection.
+        if (await watchers.ReadAsync(id, cancellationToken) is not { } current)
         {
             return RequestNotFound(id);
         }

@@ -10,9 +10,12 @@ public sealed class SubmissionOptions
     [Range(1, 3600)]
     public int RetryAfterSeconds { get; set; } = 1;
 
-    /// <summary>How often an event stream looks for changes of its request.</summary>
-    [Range(50, 60_000)]
-    public int EventsPollMilliseconds { get; set; } = 250;
+    /// <summary>
+    /// How often event streams re-read their requests although no change was announced: a safety net,
+    /// since streams otherwise read only when PostgreSQL notifies a change.
+    /// </summary>
+    [Range(1, 3600)]
+    public int EventsRefreshSeconds { get; set; } = 15;
 
     [Range(1024, 16 * 1024 * 1024)]
     public int MaxBodyBytes { get; set; } = 256 * 1024;

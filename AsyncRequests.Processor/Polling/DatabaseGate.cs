@@ -1,4 +1,3 @@
-using AsyncRequests.Processor.Processing;
 using AsyncRequests.Requests.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Migrations;
