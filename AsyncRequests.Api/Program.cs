@@ -3,6 +3,7 @@ using AsyncRequests.Api.Admin;
 using AsyncRequests.Api.Retention;
 using AsyncRequests.Api.Requests;
 using AsyncRequests.Api.RequestTypes;
+using AsyncRequests.Api.Webhooks;
 using AsyncRequests.Requests;
 using Scalar.AspNetCore;
 
@@ -15,6 +16,7 @@ builder.AddRequestsApi();
 builder.AddOutboxRelay();
 builder.AddAdminApi();
 builder.AddRetention();
+builder.AddWebhooks();
 
 var app = builder.Build();
 
