@@ -17,6 +17,7 @@ builder.AddOutboxRelay();
 builder.AddAdminApi();
 builder.AddRetention();
 builder.AddWebhooks();
+builder.AddWebhookDelivery();
 
 var app = builder.Build();
 

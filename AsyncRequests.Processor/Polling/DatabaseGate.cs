@@ -1,4 +1,5 @@
 using AsyncRequests.Processor.Processing;
+using AsyncRequests.Requests;
 using AsyncRequests.Requests.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Migrations;

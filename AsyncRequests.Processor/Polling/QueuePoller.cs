@@ -5,6 +5,7 @@ using Amazon.Runtime;
 using Amazon.SQS;
 using Amazon.SQS.Model;
 using AsyncRequests.Processor.Processing;
+using AsyncRequests.Requests;
 using AsyncRequests.Requests.Queue;
 using AsyncRequests.Requests.Storage;
 

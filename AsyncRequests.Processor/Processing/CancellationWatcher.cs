@@ -1,3 +1,4 @@
+using AsyncRequests.Requests;
 using AsyncRequests.Requests.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

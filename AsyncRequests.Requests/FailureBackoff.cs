@@ -1,4 +1,4 @@
-namespace AsyncRequests.Processor.Processing;
+namespace AsyncRequests.Requests;
 
 /// <summary>
 /// How long a background loop waits before its next try: its usual interval, doubled for each
