@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Net;
 
 namespace AsyncRequests.Api.Webhooks;
 
@@ -43,4 +44,13 @@ public sealed class WebhookOptions
 
     /// <summary>Without a secret, a callbackUrl is refused at submit.</summary>
     public bool Enabled => SigningSecrets.Length > 0;
+
+    /// <summary>Whether <paramref name="host"/> (a URL's host, IPv6 in brackets or not) is listed in <see cref="AllowedHosts"/>.</summary>
+    public bool AllowsHost(string host)
+    {
+        var bare = host.Trim('[', ']');
+        return AllowedHosts.Any(allowed => IPAddress.TryParse(bare, out var address) && IPAddress.TryParse(allowed.Trim('[', ']'), out var allowedAddress)
+            ? address.Equals(allowedAddress)
+            : string.Equals(allowed, bare, StringComparison.OrdinalIgnoreCase));
+    }
 }

@@ -1,0 +1,42 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Options;
+
+namespace AsyncRequests.Api.Webhooks;
+
+/// <summary>
+/// The webhook connection's <see cref="SocketsHttpHandler.ConnectCallback"/>: it resolves the host itself
+/// and connects only when every address is public (or the host is allowed), so a name that resolved to a
+/// public address at submit and to an internal one now (DNS rebinding) is still refused.
+/// </summary>
+public sealed class CallbackAddressGuard(IOptions<WebhookOptions> options)
+{
+    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var host = context.DnsEndPoint.Host;
+        var addresses = await Dns.GetHostAddressesAsync(host, cancellationToken);
+        if (!options.Value.AllowsHost(host) && addresses.FirstOrDefault(address => !PublicAddress.IsPublic(address)) is { } refused)
+        {
+            throw new CallbackAddressRefusedException(host, refused);
+        }
+
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+}
+
+/// <summary>A callback host resolved to an address that webhooks may not reach.</summary>
+public sealed class CallbackAddressRefusedException(string host, IPAddress address)
+    : IOException($"The callback host '{host}' resolves to {address}, which is not a public address; webhooks are not sent there.")
+{
+    public IPAddress Address { get; } = address;
+}
