@@ -171,7 +171,7 @@ public sealed partial class WebhookDispatcher(
                 WebhookState.Failed,
                 null,
                 attempt.StatusCode,
-                $"Gave up after {delivery.Attempts} attempts in {giveUpAfter.TotalMinutes:0.##} minutes; the last: {attempt.Error}")
+                $"Gave up after attempt {delivery.Attempts}: a retry would come after the give-up time ({settings.GiveUpAfterMinutes} min after the request finished); last error: {attempt.Error}")
             : new DeliveryResult(WebhookState.Pending, next, attempt.StatusCode, attempt.Error);
     }
 

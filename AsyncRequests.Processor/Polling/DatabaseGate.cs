@@ -1,4 +1,3 @@
-using AsyncRequests.Processor.Processing;
 using AsyncRequests.Requests;
 using AsyncRequests.Requests.Storage;
 using Microsoft.EntityFrameworkCore;

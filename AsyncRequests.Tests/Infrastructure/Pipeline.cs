@@ -80,6 +80,13 @@ public sealed class Pipeline : IAsyncDisposable
             ["Processor:RetryBaseDelaySeconds"] = "0",
             ["Processor:RetryMaxDelaySeconds"] = "1",
             ["Processor:DrainTimeoutSeconds"] = "2",
+            ["Webhooks:SigningSecrets:0"] = WebhookReceiver.SigningSecret,
+            ["Webhooks:AllowInsecureHttp"] = "true",
+            ["Webhooks:AllowedHosts:0"] = "127.0.0.1",
+            ["Webhooks:TimeoutSeconds"] = "5",
+            ["Webhooks:FirstRetryDelayMilliseconds"] = "200",
+            ["Webhooks:MaxRetryDelaySeconds"] = "1",
+            ["Webhooks:PollIntervalMilliseconds"] = "100",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         Override(defaults, settings);
