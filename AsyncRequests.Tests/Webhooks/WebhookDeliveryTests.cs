@@ -46,6 +46,21 @@ public sealed class WebhookDeliveryTests(TestServers servers)
     }
 
     [Fact]
+    public async Task Cancelling_a_pending_request_delivers_its_cancelled_status_document()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0);
+        var id = await SubmitAsync(pipeline, receiver.UrlFor("cancelled"));
+
+        using var cancel = await pipeline.Client.PostAsync($"/requests/{id}/cancel", null, Cancellation);
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        await pipeline.WaitUntilAsync(id, d => d.Webhook?.State == WebhookState.Delivered);
+
+        var body = JsonSerializer.Deserialize<RequestStatusDocument>(Assert.Single(receiver.ReceivedAt("cancelled")).Body, Infrastructure.Pipeline.JsonOptions)!;
+        Assert.Equal(RequestStatus.Cancelled, body.Status);
+    }
+
+    [Fact]
     public async Task A_receiver_that_is_down_gets_the_delivery_once_it_is_back()
     {
         var port = FreePort.Next();
