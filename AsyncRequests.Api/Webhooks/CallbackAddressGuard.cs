@@ -14,7 +14,7 @@ public sealed class CallbackAddressGuard(IOptions<WebhookOptions> options)
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         var host = context.DnsEndPoint.Host;
-        var addresses = await Dns.GetHostAddressesAsync(host, cancellationToken);
+        var addresses = await ResolveAsync(host, cancellationToken);
         if (!options.Value.AllowsHost(host) && addresses.FirstOrDefault(address => !PublicAddress.IsPublic(address)) is { } refused)
         {
             throw new CallbackAddressRefusedException(host, refused);
@@ -32,6 +32,10 @@ public sealed class CallbackAddressGuard(IOptions<WebhookOptions> options)
             throw;
         }
     }
+
+    /// <summary>The addresses of a URL's host; an IP literal (IPv6 in brackets or not) is its own answer, without DNS.</summary>
+    public static async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken) =>
+        IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken);
 }
 
 /// <summary>A callback host resolved to an address that webhooks may not reach.</summary>

@@ -58,7 +58,7 @@ public sealed class CallbackUrlValidator(IOptions<WebhookOptions> options)
         timeout.CancelAfter(TimeSpan.FromSeconds(settings.TimeoutSeconds));
         try
         {
-            addresses = await Dns.GetHostAddressesAsync(url.IdnHost, timeout.Token);
+            addresses = await CallbackAddressGuard.ResolveAsync(url.IdnHost, timeout.Token);
         }
         catch (Exception exception) when (exception is SocketException or ArgumentException
             || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
