@@ -110,7 +110,7 @@ public sealed class TraceListTests(TestServers servers)
     [Fact]
     public async Task A_webhook_attempt_joins_its_request_trace_and_the_dispatcher_polls_add_none()
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await CallbackReceiver.StartAsync();
         var exported = new ExportedSpans();
         await using var pipeline = await StartAsync(exported);
         var traceId = ActivityTraceId.CreateRandom();

@@ -19,9 +19,9 @@ public sealed class WebhookDeliveryTests(TestServers servers)
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_receiver_failing_twice_gets_the_same_delivery_three_times_and_it_ends_delivered()
+    public async Task A_receiver_failing_twice_gets_the_same_signed_delivery_three_times_and_it_ends_delivered()
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await CallbackReceiver.StartAsync();
         receiver.AnswerWith("flaky", 500, 500);
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers);
 
@@ -34,6 +34,7 @@ public sealed class WebhookDeliveryTests(TestServers servers)
         Assert.StartsWith("msg_", received[0].Id, StringComparison.Ordinal);
         Assert.Single(received.Select(r => Convert.ToBase64String(r.Body)).Distinct());
         Assert.Equal("application/json", received[0].ContentType);
+        Assert.All(received, r => Assert.True(ReceiverVerification.Verify(WebhookServices.Secret, r.Headers, r.Body)));
         Assert.Equal(new WebhookDocument(WebhookState.Delivered, 3, done.Webhook!.LastAttemptAt, 200, null, null), done.Webhook);
 
         // The body is the terminal status document, without the webhook member that describes this delivery.
@@ -48,7 +49,7 @@ public sealed class WebhookDeliveryTests(TestServers servers)
     [Fact]
     public async Task Cancelling_a_pending_request_delivers_its_cancelled_status_document()
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await CallbackReceiver.StartAsync();
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0);
         var id = await SubmitAsync(pipeline, receiver.UrlFor("cancelled"));
 
@@ -70,7 +71,7 @@ public sealed class WebhookDeliveryTests(TestServers servers)
         var failing = await pipeline.WaitUntilAsync(id, d => d.Webhook is { Attempts: >= 2, LastError: not null });
         Assert.Equal(WebhookState.Pending, failing.Webhook!.State);
         Assert.Contains("network error", failing.Webhook.LastError, StringComparison.Ordinal);
-        await using var receiver = await WebhookReceiver.StartAsync(port);
+        await using var receiver = await CallbackReceiver.StartAsync(port);
 
         var done = await pipeline.WaitUntilAsync(id, d => d.Webhook?.State == WebhookState.Delivered, TimeSpan.FromSeconds(60));
         Assert.Single(receiver.ReceivedAt("back"));
@@ -80,7 +81,7 @@ public sealed class WebhookDeliveryTests(TestServers servers)
     [Fact]
     public async Task A_permanent_410_ends_the_delivery_failed_without_another_try()
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await CallbackReceiver.StartAsync();
         receiver.AnswerWith("gone", 410);
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers);
 
@@ -129,7 +130,7 @@ public sealed class WebhookDeliveryTests(TestServers servers)
     [Fact]
     public async Task A_stored_callback_whose_host_now_resolves_to_loopback_is_refused_at_connect_and_never_sent()
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await CallbackReceiver.StartAsync();
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0);
         var id = await SubmitAsync(pipeline, receiver.UrlFor("rebound"));
 
@@ -151,7 +152,7 @@ public sealed class WebhookDeliveryTests(TestServers servers)
     [Fact]
     public async Task A_processor_killed_right_after_finishing_still_leads_to_exactly_one_delivery()
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await CallbackReceiver.StartAsync();
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0);
         var processor = pipeline.StartProcessorProcess();
         var id = await SubmitAsync(pipeline, receiver.UrlFor("after-kill"));
@@ -168,7 +169,7 @@ public sealed class WebhookDeliveryTests(TestServers servers)
     public async Task Two_api_instances_share_the_deliveries_and_never_send_one_twice_at_once()
     {
         const int count = 24;
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await CallbackReceiver.StartAsync();
         receiver.AnswerDelay = TimeSpan.FromMilliseconds(200);
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0, settings: new Dictionary<string, string?>
         {
@@ -197,7 +198,7 @@ public sealed class WebhookDeliveryTests(TestServers servers)
     [Fact]
     public async Task An_idempotent_replay_with_another_callback_url_is_a_422_and_with_the_same_one_a_replay()
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await CallbackReceiver.StartAsync();
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0);
         var input = new { num1 = 6, num2 = 7 };
         using var first = await pipeline.PostAsync(new { type = "multiply", input, callbackUrl = receiver.UrlFor("first") }, idempotencyKey: "hooked");
@@ -218,8 +219,8 @@ public sealed class WebhookDeliveryTests(TestServers servers)
     [Fact]
     public async Task A_retry_after_beyond_the_give_up_time_fails_the_delivery_with_the_reason()
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
-        receiver.AnswerWith("busy", new WebhookReceiver.Answer(503, RetryAfter: "120"));
+        await using var receiver = await CallbackReceiver.StartAsync();
+        receiver.AnswerWith("busy", new CallbackReceiver.Answer(503, RetryAfter: "120"));
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, settings: new Dictionary<string, string?>
         {
             ["Webhooks:GiveUpAfterMinutes"] = "1",
@@ -236,7 +237,7 @@ public sealed class WebhookDeliveryTests(TestServers servers)
     [Fact]
     public async Task The_status_document_shows_a_pending_webhook_before_the_end_never_the_url_and_nothing_without_one()
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await CallbackReceiver.StartAsync();
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0);
         var callbackUrl = receiver.UrlFor("secret-token-in-path");
         var hooked = await SubmitAsync(pipeline, callbackUrl);
@@ -253,7 +254,7 @@ public sealed class WebhookDeliveryTests(TestServers servers)
     [Fact]
     public async Task A_request_retried_by_an_admin_gets_a_new_delivery_for_its_new_outcome_and_the_old_one_is_superseded()
     {
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await CallbackReceiver.StartAsync();
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, settings: AdminKeys.Settings(new()
         {
             ["Webhooks:FirstRetryDelayMilliseconds"] = "60000",

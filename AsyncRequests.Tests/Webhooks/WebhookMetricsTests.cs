@@ -16,7 +16,7 @@ public sealed class WebhookMetricsTests(TestServers servers)
     public async Task Attempts_are_counted_by_outcome_and_the_backlog_gauge_follows_the_pending_deliveries()
     {
         using var metrics = new WebhookMeasurements();
-        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var receiver = await CallbackReceiver.StartAsync();
         receiver.AnswerWith("retried", 500);
         receiver.AnswerWith("gone", 410);
 

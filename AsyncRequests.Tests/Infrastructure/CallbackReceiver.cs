@@ -7,14 +7,12 @@ using Microsoft.Extensions.Logging;
 namespace AsyncRequests.Tests.Infrastructure;
 
 /// <summary>
-/// A real HTTP receiver of webhooks on 127.0.0.1, in the test process: it records every POST with its
-/// headers and body, and answers each path with the status codes a test scripted (then 200).
+/// The receiver of a pipeline's webhooks: real HTTP on 127.0.0.1 in the test process, on a port of the
+/// test's choosing (so it can be down, then up). It records every POST with its headers and body, answers
+/// each path with the status codes a test scripted (then 200), and notices one webhook-id received twice at once.
 /// </summary>
-public sealed class WebhookReceiver : IAsyncDisposable
+public sealed class CallbackReceiver : IAsyncDisposable
 {
-    /// <summary>The signing secret the test pipelines run with.</summary>
-    public static readonly string SigningSecret = "whsec_" + Convert.ToBase64String([.. Enumerable.Range(1, 32).Select(i => (byte)i)]);
-
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(60);
 
     private readonly WebApplication _app;
@@ -23,7 +21,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _inProgress = new();
     private int _overlaps;
 
-    private WebhookReceiver(WebApplication app, int port)
+    private CallbackReceiver(WebApplication app, int port)
     {
         _app = app;
         Port = port;
@@ -40,13 +38,13 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public IReadOnlyList<ReceivedWebhook> All => [.. _received];
 
-    public static async Task<WebhookReceiver> StartAsync(int? port = null)
+    public static async Task<CallbackReceiver> StartAsync(int? port = null)
     {
         var chosen = port ?? FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, chosen));
-        var receiver = new WebhookReceiver(builder.Build(), chosen);
+        var receiver = new CallbackReceiver(builder.Build(), chosen);
         await receiver._app.StartAsync();
         return receiver;
     }
@@ -65,7 +63,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public IReadOnlyList<ReceivedWebhook> ReceivedAt(string path) => [.. _received.Where(r => r.Path == path)];
 
-    public async Task WaitUntilAsync(Func<WebhookReceiver, bool> condition, string what)
+    public async Task WaitUntilAsync(Func<CallbackReceiver, bool> condition, string what)
     {
         using var deadline = new CancellationTokenSource(s_wait);
         while (!condition(this))
@@ -94,13 +92,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         try
         {
             await Task.Delay(AnswerDelay);
-            _received.Enqueue(new ReceivedWebhook(
-                path,
-                id,
-                http.Request.Headers["webhook-timestamp"].ToString(),
-                http.Request.Headers["webhook-signature"].ToString(),
-                http.Request.ContentType,
-                body.ToArray()));
+            _received.Enqueue(new ReceivedWebhook(path, new HeaderDictionary(http.Request.Headers.ToDictionary()), http.Request.ContentType, body.ToArray()));
             var answer = _answers.TryGetValue(path, out var queue) && queue.TryDequeue(out var next) ? next : new Answer(200);
             if (answer.RetryAfter is { } retryAfter)
             {
@@ -121,4 +113,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     }
 }
 
-public sealed record ReceivedWebhook(string Path, string Id, string Timestamp, string Signature, string? ContentType, byte[] Body);
+public sealed record ReceivedWebhook(string Path, IHeaderDictionary Headers, string? ContentType, byte[] Body)
+{
+    public string Id => Headers["webhook-id"].ToString();
+}
