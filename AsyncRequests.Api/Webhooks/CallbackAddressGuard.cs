@@ -9,7 +9,7 @@ namespace AsyncRequests.Api.Webhooks;
 /// and connects only when every address is public (or the host is allowed), so a name that resolved to a
 /// public address at submit and to an internal one now (DNS rebinding) is still refused.
 /// </summary>
-public sealed class CallbackAddressGuard(IOptions<WebhookOptions> options)
+public sealed partial class CallbackAddressGuard(IOptions<WebhookOptions> options, ILogger<CallbackAddressGuard> logger)
 {
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
@@ -17,6 +17,7 @@ public sealed class CallbackAddressGuard(IOptions<WebhookOptions> options)
         var addresses = await ResolveAsync(host, cancellationToken);
         if (!options.Value.AllowsHost(host) && addresses.FirstOrDefault(address => !PublicAddress.IsPublic(address)) is { } refused)
         {
+            LogRefused(logger, host, refused);
             throw new CallbackAddressRefusedException(host, refused);
         }
 
@@ -36,6 +37,10 @@ public sealed class CallbackAddressGuard(IOptions<WebhookOptions> options)
     /// <summary>The addresses of a URL's host; an IP literal (IPv6 in brackets or not) is its own answer, without DNS.</summary>
     public static async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken) =>
         IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken);
+
+    // Worth a warning: the URL passed the same check at submit, so its name now resolves elsewhere.
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook connection to {Host} refused: it resolves to the non-public address {Address}")]
+    private static partial void LogRefused(ILogger logger, string host, IPAddress address);
 }
 
 /// <summary>A callback host resolved to an address that webhooks may not reach.</summary>

@@ -24,6 +24,8 @@ public static class WebhookServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(services => new SocketsHttpHandler
             {
                 ConnectCallback = services.GetRequiredService<CallbackAddressGuard>().ConnectAsync,
+                // Connection attempts outlive a cancelled request (the pool may reuse them), so they need their own bound.
+                ConnectTimeout = TimeSpan.FromSeconds(services.GetRequiredService<IOptions<WebhookOptions>>().Value.TimeoutSeconds),
                 AllowAutoRedirect = false,
                 UseProxy = false,
                 UseCookies = false,

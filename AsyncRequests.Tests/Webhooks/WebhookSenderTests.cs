@@ -3,7 +3,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using AsyncRequests.Api.Webhooks;
+using AsyncRequests.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AsyncRequests.Tests.Webhooks;
@@ -173,18 +175,25 @@ public sealed class WebhookSenderTests
         Assert.InRange(await bytesWritten.Task.WaitAsync(TimeSpan.FromSeconds(60), Cancellation), 0, 64 * 1024 * 1024);
     }
 
-    [Fact]
-    public async Task A_name_that_resolves_to_loopback_is_refused_at_connect_unless_allowed()
+    // The receiver listens on 127.0.0.1, and only that literal is allowed: "localhost" (a name resolving
+    // to loopback, as a rebound name would) and other loopback literals must not get through at connect.
+    [Theory]
+    [InlineData("localhost")]
+    [InlineData("127.0.0.2")]
+    [InlineData("[::ffff:127.0.0.1]")]
+    public async Task A_host_that_resolves_to_loopback_is_refused_at_connect_unless_allowed(string callbackHost)
     {
         await using var receiver = await WebhookReceiver.AnsweringAsync(StatusCodes.Status200OK);
-        using var host = WebhookServices.Build(WebhookServices.Settings("127.0.0.1"));
+        var logs = new CapturedLogs();
+        using var host = WebhookServices.Build(WebhookServices.Settings("127.0.0.1"), logs: logs);
 
-        var attempt = await host.Sender().SendAsync(receiver.Url("/", host: "localhost"), "msg_1", Body, Cancellation);
+        var attempt = await host.Sender().SendAsync(receiver.Url("/", callbackHost), "msg_1", Body, Cancellation);
 
         Assert.Equal(WebhookAttemptOutcome.Permanent, attempt.Outcome);
         Assert.Null(attempt.StatusCode);
-        Assert.Matches("^refused: the host resolves to (127\\.0\\.0\\.1|::1), which is not a public address$", attempt.Error);
+        Assert.Matches("^refused: the host resolves to [0-9a-f.:]+, which is not a public address$", attempt.Error);
         Assert.Empty(receiver.Received);
+        Assert.Contains(logs.Entries, entry => entry.Level == LogLevel.Warning && entry.Category == typeof(CallbackAddressGuard).FullName);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using AsyncRequests.Api.Webhooks;
+using AsyncRequests.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -31,7 +32,7 @@ public static class WebhookServices
         return settings;
     }
 
-    public static IHost Build(IReadOnlyDictionary<string, string?> settings, TimeProvider? time = null)
+    public static IHost Build(IReadOnlyDictionary<string, string?> settings, TimeProvider? time = null, CapturedLogs? logs = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(settings);
@@ -40,6 +41,7 @@ public static class WebhookServices
             builder.Services.AddSingleton(time);
         }
 
+        logs?.AddTo(builder.Services);
         builder.AddServiceDefaults();
         builder.AddWebhooks();
         return builder.Build();
