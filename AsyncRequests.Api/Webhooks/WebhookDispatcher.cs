@@ -176,7 +176,7 @@ public sealed partial class WebhookDispatcher(
     }
 
     /// <summary>The first delay doubled per attempt up to the maximum, each taken between half and all of its step.</summary>
-    public static TimeSpan RetryDelay(int attempts, WebhookOptions settings)
+    private static TimeSpan RetryDelay(int attempts, WebhookOptions settings)
     {
         var stepMilliseconds = Math.Min(
             settings.MaxRetryDelaySeconds * 1000.0,
