@@ -3,6 +3,7 @@ using AsyncRequests.Api.Admin;
 using AsyncRequests.Api.Retention;
 using AsyncRequests.Api.Requests;
 using AsyncRequests.Api.RequestTypes;
+using AsyncRequests.Api.Webhooks;
 using AsyncRequests.Requests;
 using Scalar.AspNetCore;
 
@@ -15,6 +16,8 @@ builder.AddRequestsApi();
 builder.AddOutboxRelay();
 builder.AddAdminApi();
 builder.AddRetention();
+builder.AddWebhooks();
+builder.AddWebhookDelivery();
 
 var app = builder.Build();
 

@@ -44,6 +44,19 @@ public static class RequestTelemetry
     public static readonly UpDownCounter<long> InFlight = Meter.CreateUpDownCounter<long>(
         "asyncrequests.handlers.in_flight", "{request}", "Handlers running now.");
 
+    /// <summary>Webhook delivery attempts by <see cref="Tags.WebhookOutcome"/>: delivered, retried (later) or failed (for good).</summary>
+    public static readonly Counter<long> WebhookAttempts = Meter.CreateCounter<long>(
+        "asyncrequests.webhooks.attempts", "{attempt}", "Webhook delivery attempts, by outcome.");
+
+    private static long s_webhookBacklog = -1;
+
+    /// <summary>Read from the value the webhook dispatcher refreshes, so collecting it never queries the database.</summary>
+    public static readonly ObservableGauge<long> WebhookBacklog = Meter.CreateObservableGauge(
+        "asyncrequests.webhooks.backlog",
+        () => Volatile.Read(ref s_webhookBacklog) is >= 0 and var pending ? [new Measurement<long>(pending)] : Array.Empty<Measurement<long>>(),
+        "{delivery}",
+        "Webhook deliveries neither delivered nor given up yet.");
+
     public static class Tags
     {
         public const string RequestId = "asyncrequests.request.id";
@@ -56,7 +69,11 @@ public static class RequestTelemetry
         public const string OperationType = "messaging.operation.type";
         public const string MessageId = "messaging.message.id";
         public const string AwsSqs = "aws_sqs";
+        public const string WebhookId = "asyncrequests.webhook.id";
+        public const string WebhookOutcome = "asyncrequests.webhook.outcome";
     }
+
+    public static void RecordWebhookBacklog(long pending) => Volatile.Write(ref s_webhookBacklog, pending);
 
     public static void RecordCompleted(string type, RequestStatus status, int attempts)
     {

@@ -28,6 +28,12 @@ public static class RequestBodySchemas
                 {
                     ["type"] = new JsonObject { ["type"] = "string", ["enum"] = new JsonArray(type.Name) },
                     ["input"] = JsonNode.Parse(type.InputSchema.GetRawText()),
+                    ["callbackUrl"] = new JsonObject
+                    {
+                        ["type"] = "string",
+                        ["format"] = "uri",
+                        ["description"] = "Where to POST the status document, signed per Standard Webhooks, once the request is terminal.",
+                    },
                 },
                 ["additionalProperties"] = false,
             };

@@ -7,7 +7,8 @@ namespace AsyncRequests.Api.Requests;
 /// <summary>Turns a validated submission into a request row and has the writer store it with its outbox mark.</summary>
 public sealed class RequestSubmitter(SubmissionWriter writer, Backlog backlog, TimeProvider time)
 {
-    public async Task<SubmissionOutcome> SubmitAsync(string type, RequestInput input, string? idempotencyKey, CancellationToken cancellationToken)
+    public async Task<SubmissionOutcome> SubmitAsync(
+        string type, RequestInput input, string? callbackUrl, string? idempotencyKey, CancellationToken cancellationToken)
     {
         if (await backlog.IsSaturatedAsync(cancellationToken))
         {
@@ -30,7 +31,8 @@ public sealed class RequestSubmitter(SubmissionWriter writer, Backlog backlog, T
             TraceParent = Activity.Current?.Id,
             TraceState = Activity.Current?.TraceStateString,
             IdempotencyKey = idempotencyKey,
-            RequestHash = idempotencyKey is null ? null : RequestTypeCatalog.Hash(type, normalizedInput),
+            RequestHash = idempotencyKey is null ? null : RequestTypeCatalog.Hash(type, normalizedInput, callbackUrl),
+            CallbackUrl = callbackUrl,
         };
 
         // Once queued the request may be stored whether or not this caller still waits for the answer.
@@ -51,7 +53,7 @@ public abstract record SubmissionOutcome
 
     public sealed record Replayed(AsyncRequest Request) : SubmissionOutcome;
 
-    /// <summary>The idempotency key was used before for a different type or input.</summary>
+    /// <summary>The idempotency key was used before for a different type, input or callback URL.</summary>
     public sealed record KeyReused : SubmissionOutcome;
 
     /// <summary>Turned away before anything was stored: the system has more work than it takes on.</summary>

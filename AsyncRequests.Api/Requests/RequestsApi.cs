@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AsyncRequests.Api.RequestTypes;
+using AsyncRequests.Api.Webhooks;
 using AsyncRequests.Requests.RequestTypes;
 using AsyncRequests.Requests.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -12,6 +13,7 @@ namespace AsyncRequests.Api.Requests;
 public static class RequestsApi
 {
     private const int MaxIdempotencyKeyLength = 200;
+    private const string CallbackUrlField = "callbackUrl";
 
     /// <summary>Strict like the inputs themselves: a misspelled top-level field is an error, not ignored.</summary>
     private static readonly JsonSerializerOptions s_bodyOptions = new(JsonSerializerDefaults.Web)
@@ -59,6 +61,7 @@ public static class RequestsApi
         HttpContext http,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         RequestSubmitter submitter,
+        CallbackUrlValidator callbackUrls,
         IOptions<SubmissionOptions> options,
         IOptions<BackpressureOptions> backpressure,
         CancellationToken cancellationToken)
@@ -104,19 +107,25 @@ public static class RequestsApi
         }
 
         var read = RequestTypeCatalog.Read(body?.Type, body?.Input);
-        if (read.Errors is not null)
+        var errors = read.Errors ?? new Dictionary<string, string[]>();
+        if (body?.CallbackUrl is { } callbackUrl && await callbackUrls.FindProblemAsync(callbackUrl, cancellationToken) is { } callbackProblem)
         {
-            return TypedResults.ValidationProblem(read.Errors);
+            errors[CallbackUrlField] = [callbackProblem];
         }
 
-        var outcome = await submitter.SubmitAsync(body!.Type!, read.Input!, idempotencyKey, cancellationToken);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var outcome = await submitter.SubmitAsync(body!.Type!, read.Input!, body.CallbackUrl, idempotencyKey, cancellationToken);
         switch (outcome)
         {
             case SubmissionOutcome.KeyReused:
                 return TypedResults.Problem(
                     statusCode: StatusCodes.Status422UnprocessableEntity,
                     title: "Idempotency key reused",
-                    detail: "This Idempotency-Key was already used for a request with a different type or input.");
+                    detail: "This Idempotency-Key was already used for a request with a different type, input or callbackUrl.");
             case SubmissionOutcome.Replayed replayed:
                 http.Response.Headers["Idempotent-Replayed"] = "true";
                 return Accept(replayed.Request);
@@ -212,9 +221,10 @@ public static class RequestsApi
     private static ValidationProblem DescribeBodyError(JsonException e) => e.Path switch
     {
         "$.type" => Invalid("type", "The type must be a string."),
+        "$.callbackUrl" => Invalid(CallbackUrlField, "The callbackUrl must be a string: an absolute URL."),
         ['$', '.', .. var field] when e.Message.Contains("could not be mapped", StringComparison.Ordinal) =>
-            Invalid(field, "This field is not part of a request; send only type and input."),
-        _ => Invalid("body", "The body is not valid JSON of the form {\"type\": \"...\", \"input\": {...}}."),
+            Invalid(field, "This field is not part of a request; send only type, input and callbackUrl."),
+        _ => Invalid("body", "The body is not valid JSON of the form {\"type\": \"...\", \"input\": {...}, \"callbackUrl\": \"...\"} (callbackUrl optional)."),
     };
 
     private static ValidationProblem Invalid(string key, string message) =>

@@ -22,11 +22,11 @@ public sealed partial class SubmissionWriter : BackgroundService
         """
         WITH inserted AS (
             INSERT INTO requests (id, type, input, status, progress_percent, attempts, created_at, updated_at,
-                                  trace_parent, trace_state, idempotency_key, request_hash, cancel_requested)
+                                  trace_parent, trace_state, idempotency_key, request_hash, callback_url, cancel_requested)
             SELECT id, type, input::jsonb, 'pending', 0, 0, created_at, created_at,
-                   trace_parent, trace_state, idempotency_key, request_hash, false
-            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[])
-                 AS s(id, type, input, created_at, trace_parent, trace_state, idempotency_key, request_hash)
+                   trace_parent, trace_state, idempotency_key, request_hash, callback_url, false
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+                 AS s(id, type, input, created_at, trace_parent, trace_state, idempotency_key, request_hash, callback_url)
             ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING id, created_at
         ), history AS (
@@ -216,6 +216,7 @@ public sealed partial class SubmissionWriter : BackgroundService
         command.Parameters.Add(new NpgsqlParameter { Value = requests.Select(r => r.TraceState).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = requests.Select(r => r.IdempotencyKey).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = requests.Select(r => r.RequestHash).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = requests.Select(r => r.CallbackUrl).ToArray() });
 
         var inserted = new HashSet<Guid>(requests.Length);
         await using var reader = await command.ExecuteReaderAsync();

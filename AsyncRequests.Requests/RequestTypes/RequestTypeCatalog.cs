@@ -91,9 +91,14 @@ public static class RequestTypeCatalog
     public static string Serialize(RequestInput input) =>
         JsonSerializer.Serialize(input, input.GetType(), InputSerializerOptions);
 
-    /// <summary>Identifies a type and normalized input, so an idempotency key reused for other work is caught.</summary>
-    public static string Hash(string type, string normalizedInput) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{type}\n{normalizedInput}")));
+    /// <summary>
+    /// Identifies a type, normalized input and callback URL, so an idempotency key reused for other work is
+    /// caught. Compact JSON holds no raw line break, so the parts cannot run into each other; without a
+    /// callback the hash is what it was before callbacks existed, so stored keys keep replaying.
+    /// </summary>
+    public static string Hash(string type, string normalizedInput, string? callbackUrl = null) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
+            callbackUrl is null ? $"{type}\n{normalizedInput}" : $"{type}\n{normalizedInput}\n{callbackUrl}")));
 
     private static string ToClientPath(string? path)
     {

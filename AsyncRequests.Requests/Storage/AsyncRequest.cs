@@ -60,5 +60,8 @@ public sealed class AsyncRequest
 
     public bool CancelRequested { get; set; }
 
+    /// <summary>Where the status document is POSTed once the request is terminal; null: no webhook.</summary>
+    public string? CallbackUrl { get; init; }
+
     public List<StatusChange> History { get; init; } = [];
 }

@@ -10,9 +10,12 @@ public sealed class RequestsDbContext(DbContextOptions<RequestsDbContext> option
 
     public DbSet<StatusChange> StatusChanges => Set<StatusChange>();
 
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         var status = new ValueConverter<RequestStatus, string>(s => s.ToWireName(), s => RequestStatusExtensions.ParseWireName(s));
+        var webhookState = new ValueConverter<WebhookState, string>(s => s.ToWireName(), s => WebhookStateExtensions.ParseWireName(s));
 
         modelBuilder.Entity<AsyncRequest>(request =>
         {
@@ -52,6 +55,22 @@ public sealed class RequestsDbContext(DbContextOptions<RequestsDbContext> option
             change.Property(c => c.Id).UseIdentityByDefaultColumn();
             change.Property(c => c.Status).HasConversion(status).HasMaxLength(16);
             change.Property(c => c.Detail).HasMaxLength(2000);
+        });
+
+        // Written by a trigger on requests (see migration WebhookDeliveries), in the transaction that made
+        // the request terminal; the foreign key's cascade lets the retention purge take them along.
+        modelBuilder.Entity<WebhookDelivery>(delivery =>
+        {
+            delivery.ToTable("webhook_deliveries");
+            delivery.Property(d => d.Id).HasMaxLength(64);
+            delivery.Property(d => d.RequestStatus).HasConversion(status).HasMaxLength(16);
+            delivery.Property(d => d.State).HasConversion(webhookState).HasMaxLength(16);
+            delivery.Property(d => d.LastError).HasMaxLength(500);
+            delivery.HasOne<AsyncRequest>().WithMany().HasForeignKey(d => d.RequestId).OnDelete(DeleteBehavior.Cascade);
+            delivery.HasIndex(d => new { d.RequestId, d.CreatedAt });
+
+            // The dispatcher's poll reads only due pending rows: delivered and failed ones never enter it.
+            delivery.HasIndex(d => d.NextAttemptAt, "ix_webhook_deliveries_due").HasFilter("state = 'pending'");
         });
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())

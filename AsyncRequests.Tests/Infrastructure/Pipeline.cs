@@ -5,6 +5,7 @@ using Amazon.SQS;
 using AsyncRequests.Api.Requests;
 using AsyncRequests.Processor.Processing;
 using AsyncRequests.Requests.Storage;
+using AsyncRequests.Tests.Webhooks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -80,6 +81,13 @@ public sealed class Pipeline : IAsyncDisposable
             ["Processor:RetryBaseDelaySeconds"] = "0",
             ["Processor:RetryMaxDelaySeconds"] = "1",
             ["Processor:DrainTimeoutSeconds"] = "2",
+            ["Webhooks:SigningSecrets:0"] = WebhookServices.Secret,
+            ["Webhooks:AllowInsecureHttp"] = "true",
+            ["Webhooks:AllowedHosts:0"] = "127.0.0.1",
+            ["Webhooks:TimeoutSeconds"] = "5",
+            ["Webhooks:FirstRetryDelayMilliseconds"] = "200",
+            ["Webhooks:MaxRetryDelaySeconds"] = "1",
+            ["Webhooks:PollIntervalMilliseconds"] = "100",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         Override(defaults, settings);

@@ -65,6 +65,8 @@ public sealed class MetricsTests(TestServers servers)
                 ["asyncrequests.handlers.in_flight"] = "{request}",
                 ["asyncrequests.outbox.backlog"] = "{request}",
                 ["asyncrequests.requests.purged"] = "{request}",
+                ["asyncrequests.webhooks.attempts"] = "{attempt}",
+                ["asyncrequests.webhooks.backlog"] = "{delivery}",
             },
             metrics.Units);
     }

@@ -107,6 +107,28 @@ public sealed class TraceListTests(TestServers servers)
         Assert.DoesNotContain(trace, s => s.Source.Name == "Npgsql");
     }
 
+    [Fact]
+    public async Task A_webhook_attempt_joins_its_request_trace_and_the_dispatcher_polls_add_none()
+    {
+        await using var receiver = await CallbackReceiver.StartAsync();
+        var exported = new ExportedSpans();
+        await using var pipeline = await StartAsync(exported);
+        var traceId = ActivityTraceId.CreateRandom();
+        using (StartCallerSpan(traceId))
+        {
+            using var response = await pipeline.PostAsync(new { type = "multiply", input = new { num1 = 6, num2 = 7 }, callbackUrl = receiver.UrlFor("traced") });
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        var trace = await exported.WaitForTraceAsync(traceId, "deliver webhook", s_traceWait);
+        await receiver.WaitUntilAsync(r => r.ReceivedAt("traced").Count == 1, "the webhook");
+
+        var delivery = Assert.Single(trace, s => s.DisplayName == "deliver webhook");
+        Assert.Equal("delivered", delivery.GetTagItem(RequestTelemetry.Tags.WebhookOutcome));
+        Assert.Contains(trace, s => s.ParentSpanId == delivery.SpanId && s.Kind == ActivityKind.Client);
+        Assert.Empty(Describe(exported.Distinct().Where(s => s.TraceId != traceId)));
+    }
+
     private Task<Infrastructure.Pipeline> StartAsync(
         ExportedSpans exported, ExportedLogs? logs = null, int processors = 1, IReadOnlyDictionary<string, string?>? settings = null)
     {
