@@ -69,12 +69,11 @@ public static partial class AdminApi
     private static async Task<Results<Accepted<RequestStatusDocument>, ProblemHttpResult>> RetryAsync(
         Guid id,
         AdminRequests requests,
-        RequestsDbContext db,
         CancellationToken cancellationToken)
     {
         switch (await requests.RetryAsync(id, cancellationToken))
         {
-            case RetryOutcome.Retried when await db.FindStatusDocumentAsync(id, cancellationToken) is { } document:
+            case RetryOutcome.Retried(var document):
                 return TypedResults.Accepted(document.Links.Self, document);
             case RetryOutcome.NotRetryable notRetryable:
                 return TypedResults.Problem(

@@ -1,4 +1,5 @@
 using AsyncRequests.Api.Outbox;
+using AsyncRequests.Api.Requests;
 using AsyncRequests.Requests.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -62,6 +63,8 @@ public sealed partial class AdminRequests(RequestsDbContext db, RequestPublisher
     public async Task<RetryOutcome> RetryAsync(Guid id, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        RequestStatusDocument retriedDocument;
+        OutboxMessage message;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             var retried = await db.Requests
@@ -87,16 +90,19 @@ public sealed partial class AdminRequests(RequestsDbContext db, RequestPublisher
 
             db.StatusChanges.Add(new StatusChange { RequestId = id, Status = RequestStatus.Pending, At = now, Attempt = 0, Detail = "retried" });
             await db.SaveChangesAsync(cancellationToken);
+
+            // Read before the commit: once the message is out, a fast worker may already have moved the request on.
+            retriedDocument = (await db.FindStatusDocumentsAsync([id], cancellationToken)).Single();
+            message = await db.Requests.AsNoTracking()
+                .Where(r => r.Id == id)
+                .Select(r => new OutboxMessage(r.Id, r.Type, r.TraceParent, r.TraceState))
+                .SingleAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
 
-        var message = await db.Requests.AsNoTracking()
-            .Where(r => r.Id == id)
-            .Select(r => new OutboxMessage(r.Id, r.Type, r.TraceParent, r.TraceState))
-            .SingleAsync(cancellationToken);
         LogRetried(logger, id, message.Type);
         await publisher.PublishAsync([message], cancellationToken);
-        return new RetryOutcome.Retried();
+        return new RetryOutcome.Retried(retriedDocument);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Request {RequestId} ({RequestType}) retried by an operator")]
@@ -109,8 +115,8 @@ public abstract record RetryOutcome
     {
     }
 
-    /// <summary>Back to pending, and its message sent or left to the outbox relay.</summary>
-    public sealed record Retried : RetryOutcome;
+    /// <summary>Back to pending, as <paramref name="Document"/> shows, and its message sent or left to the outbox relay.</summary>
+    public sealed record Retried(RequestStatusDocument Document) : RetryOutcome;
 
     /// <summary>Only failed and cancelled requests are retried; this one is <paramref name="Status"/>.</summary>
     public sealed record NotRetryable(RequestStatus Status) : RetryOutcome;
