@@ -17,7 +17,7 @@ public sealed class WebhookOptions
     /// <summary>Host names or IP literals exempt from the public-address rule, matched exactly, ignoring case.</summary>
     public string[] AllowedHosts { get; set; } = [];
 
-    /// <summary>One attempt, from connecting to the response headers.</summary>
+    /// <summary>One attempt: resolving, connecting, sending and reading the (bounded) answer.</summary>
     [Range(1, 300)]
     public int TimeoutSeconds { get; set; } = 10;
 

@@ -29,7 +29,7 @@ public static class WebhookServiceCollectionExtensions
                 AllowAutoRedirect = false,
                 UseProxy = false,
                 UseCookies = false,
-                MaxResponseHeadersLength = 16,
+                MaxResponseHeadersLength = 16, // KiB: what the sender looks at is the status and Retry-After
                 MaxResponseDrainSize = 0,
                 // Connections are redialled now and then, so DNS changes are seen (and checked again).
                 PooledConnectionLifetime = TimeSpan.FromMinutes(1),
