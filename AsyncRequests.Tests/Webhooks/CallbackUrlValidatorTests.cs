@@ -79,6 +79,15 @@ public sealed class CallbackUrlValidatorTests
     public async Task An_overlong_url_is_refused() =>
         Assert.Contains("at most 2000 characters", await Validator().FindProblemAsync($"https://1.1.1.1/{new string('a', 2_000)}", Cancellation));
 
+    // Longer than DNS allows (255), so the resolver refuses it without sending a query anywhere.
+    [Fact]
+    public async Task A_host_that_cannot_be_resolved_is_refused()
+    {
+        var host = string.Join('.', Enumerable.Repeat(new string('a', 60), 5)) + ".example";
+
+        Assert.Contains("could not be resolved", await Validator().FindProblemAsync($"https://{host}/hooks", Cancellation));
+    }
+
     [Fact]
     public async Task Without_a_signing_secret_any_callback_url_is_refused_as_not_configured() =>
         Assert.Contains("Webhooks are not configured", await Validator(secrets: []).FindProblemAsync("https://1.1.1.1/hooks", Cancellation));
