@@ -73,7 +73,11 @@ public sealed partial class WebhookDispatcher(
 
                 failures = 0;
             }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
             {
                 failures++;
                 LogPollFailed(logger, failures, FailureBackoff.After(failures, interval).TotalSeconds, e);

@@ -103,6 +103,8 @@ public sealed class RequestTypeCatalogTests(TestServers servers) : IAsyncLifetim
         {
             var component = ResolveReference(document, (string)mapping[(string)type["name"]!]!);
             Assert.Equal([(string)type["name"]!], component["properties"]!["type"]!["enum"]!.AsArray().Select(v => (string?)v));
+            Assert.Equal("uri", (string?)component["properties"]!["callbackUrl"]!["format"]);
+            Assert.Equal(["type", "input"], component["required"]!.AsArray().Select(v => (string?)v));
             Assert.True(
                 JsonNode.DeepEquals(WithSortedTypeLists(type["inputSchema"]!), WithSortedTypeLists(component["properties"]!["input"]!)),
                 $"{type["name"]}: the OpenAPI input schema {component["properties"]!["input"]} differs from the catalog's {type["inputSchema"]}");

@@ -278,6 +278,27 @@ public sealed class WebhookDeliveryTests(TestServers servers)
         Assert.StartsWith("Superseded", superseded.LastError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_dispatcher_keeps_polling_through_a_broken_schema_and_delivers_once_it_is_fixed()
+    {
+        var logs = new CapturedLogs();
+        await using var receiver = await CallbackReceiver.StartAsync();
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, configureServices: logs.AddTo);
+
+        // Not an outage: a query that can never succeed until someone fixes the schema.
+        await using (var db = pipeline.CreateDbContext())
+        {
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE webhook_deliveries RENAME COLUMN next_attempt_at TO next_attempt_at_renamed", Cancellation);
+            await logs.WaitForAsync(e => e.Category.EndsWith("WebhookDispatcher", StringComparison.Ordinal)
+                && e.Exception is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UndefinedColumn });
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE webhook_deliveries RENAME COLUMN next_attempt_at_renamed TO next_attempt_at", Cancellation);
+        }
+
+        var id = await SubmitAsync(pipeline, receiver.UrlFor("after-repair"));
+        await pipeline.WaitUntilAsync(id, d => d.Webhook?.State == WebhookState.Delivered, TimeSpan.FromSeconds(60));
+        Assert.Single(receiver.ReceivedAt("after-repair"));
+    }
+
     private static async Task<Guid> SubmitAsync(Infrastructure.Pipeline pipeline, Uri callbackUrl, object? input = null, string type = "multiply")
     {
         using var response = await pipeline.PostAsync(new { type, input = input ?? new { num1 = 6, num2 = 7 }, callbackUrl });
