@@ -33,7 +33,7 @@ public sealed class WebhookDeliveryTests(TestServers servers)
         Assert.Single(received.Select(r => r.Id).Distinct());
         Assert.StartsWith("msg_", received[0].Id, StringComparison.Ordinal);
         Assert.Single(received.Select(r => Convert.ToBase64String(r.Body)).Distinct());
-        Assert.Equal("application/json", received[0].ContentType);
+        Assert.Equal("application/json", received[0].Headers.ContentType);
         Assert.All(received, r => Assert.True(ReceiverVerification.Verify(WebhookServices.Secret, r.Headers, r.Body)));
         Assert.Equal(new WebhookDocument(WebhookState.Delivered, 3, done.Webhook!.LastAttemptAt, 200, null, null), done.Webhook);
 
@@ -137,7 +137,7 @@ public sealed class WebhookDeliveryTests(TestServers servers)
         // Stands for DNS that changed after the submit: "localhost" is not an allowed host, 127.0.0.1 is.
         await using (var db = pipeline.CreateDbContext())
         {
-            var rebound = $"http://localhost:{receiver.Port}/rebound";
+            var rebound = receiver.UrlFor("rebound", host: "localhost").ToString();
             await db.Database.ExecuteSqlAsync($"UPDATE requests SET callback_url = {rebound} WHERE id = {id}", Cancellation);
         }
 

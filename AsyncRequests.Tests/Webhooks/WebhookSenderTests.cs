@@ -21,16 +21,17 @@ public sealed class WebhookSenderTests
     [Fact]
     public async Task A_delivery_arrives_as_a_signed_json_post_that_the_documented_recipe_verifies()
     {
-        await using var receiver = await WebhookReceiver.AnsweringAsync(StatusCodes.Status204NoContent);
+        await using var receiver = await CallbackReceiver.StartAsync();
+        receiver.AnswerWith("hooks", StatusCodes.Status204NoContent);
         var settings = WebhookServices.Settings();
         settings["Webhooks:SigningSecrets:1"] = WebhookServices.OtherSecret;
         using var host = WebhookServices.Build(settings);
 
-        var attempt = await host.Sender().SendAsync(receiver.Url("/hooks"), "msg_0b0e5b52", Body, Cancellation);
+        var attempt = await host.Sender().SendAsync(receiver.UrlFor("hooks"), "msg_0b0e5b52", Body, Cancellation);
 
         Assert.Equal(new WebhookAttempt(WebhookAttemptOutcome.Delivered, 204, null, null), attempt);
-        var request = Assert.Single(receiver.Received);
-        Assert.Equal(("POST", "/hooks"), (request.Method, request.Path));
+        var request = Assert.Single(receiver.All);
+        Assert.Equal(("POST", "hooks"), (request.Method, request.Path));
         Assert.Equal(Body, request.Body);
         Assert.Equal("application/json", request.Headers.ContentType);
         Assert.StartsWith("AsyncRequests", request.Headers.UserAgent.ToString(), StringComparison.Ordinal);
@@ -44,25 +45,26 @@ public sealed class WebhookSenderTests
     [Fact]
     public async Task The_timestamp_is_the_time_providers_now_in_unix_seconds()
     {
-        await using var receiver = await WebhookReceiver.AnsweringAsync(StatusCodes.Status200OK);
+        await using var receiver = await CallbackReceiver.StartAsync();
         var now = new DateTimeOffset(2026, 3, 1, 12, 30, 45, TimeSpan.Zero);
         using var host = WebhookServices.Build(WebhookServices.Settings(), new FakeTimeProvider(now));
 
-        await host.Sender().SendAsync(receiver.Url("/"), "msg_1", Body, Cancellation);
+        await host.Sender().SendAsync(receiver.UrlFor("hooks"), "msg_1", Body, Cancellation);
 
-        Assert.Equal(now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), Assert.Single(receiver.Received).Headers["webhook-timestamp"]);
+        Assert.Equal(now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), Assert.Single(receiver.All).Headers["webhook-timestamp"]);
     }
 
     [Fact]
     public async Task A_500_is_retryable_and_the_client_itself_sends_exactly_one_request()
     {
-        await using var receiver = await WebhookReceiver.AnsweringAsync(StatusCodes.Status500InternalServerError);
+        await using var receiver = await CallbackReceiver.StartAsync();
+        receiver.AnswerWith("hooks", StatusCodes.Status500InternalServerError);
         using var host = WebhookServices.Build(WebhookServices.Settings());
 
-        var attempt = await host.Sender().SendAsync(receiver.Url("/"), "msg_1", Body, Cancellation);
+        var attempt = await host.Sender().SendAsync(receiver.UrlFor("hooks"), "msg_1", Body, Cancellation);
 
         Assert.Equal(new WebhookAttempt(WebhookAttemptOutcome.Retryable, 500, "HTTP 500", null), attempt);
-        Assert.Single(receiver.Received);
+        Assert.Single(receiver.All);
     }
 
     [Theory]
@@ -70,10 +72,11 @@ public sealed class WebhookSenderTests
     [InlineData(StatusCodes.Status502BadGateway)]
     public async Task Timeouts_and_server_errors_are_retryable(int status)
     {
-        await using var receiver = await WebhookReceiver.AnsweringAsync(status);
+        await using var receiver = await CallbackReceiver.StartAsync();
+        receiver.AnswerWith("hooks", status);
         using var host = WebhookServices.Build(WebhookServices.Settings());
 
-        var attempt = await host.Sender().SendAsync(receiver.Url("/"), "msg_1", Body, Cancellation);
+        var attempt = await host.Sender().SendAsync(receiver.UrlFor("hooks"), "msg_1", Body, Cancellation);
 
         Assert.Equal((WebhookAttemptOutcome.Retryable, status), (attempt.Outcome, attempt.StatusCode));
     }
@@ -81,7 +84,7 @@ public sealed class WebhookSenderTests
     [Fact]
     public async Task A_429_with_retry_after_in_seconds_is_retryable_after_that_delay()
     {
-        await using var receiver = await WebhookReceiver.StartAsync(context =>
+        await using var receiver = await CallbackReceiver.StartAsync(answer: context =>
         {
             context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
             context.Response.Headers.RetryAfter = "120";
@@ -89,7 +92,7 @@ public sealed class WebhookSenderTests
         });
         using var host = WebhookServices.Build(WebhookServices.Settings());
 
-        var attempt = await host.Sender().SendAsync(receiver.Url("/"), "msg_1", Body, Cancellation);
+        var attempt = await host.Sender().SendAsync(receiver.UrlFor("hooks"), "msg_1", Body, Cancellation);
 
         Assert.Equal(new WebhookAttempt(WebhookAttemptOutcome.Retryable, 429, "HTTP 429", TimeSpan.FromSeconds(120)), attempt);
     }
@@ -98,7 +101,7 @@ public sealed class WebhookSenderTests
     public async Task A_503_with_retry_after_as_a_date_is_retryable_until_that_date()
     {
         var now = new DateTimeOffset(2026, 3, 1, 12, 30, 45, TimeSpan.Zero);
-        await using var receiver = await WebhookReceiver.StartAsync(context =>
+        await using var receiver = await CallbackReceiver.StartAsync(answer: context =>
         {
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             context.Response.Headers.RetryAfter = now.AddSeconds(90).ToString("R", CultureInfo.InvariantCulture);
@@ -106,7 +109,7 @@ public sealed class WebhookSenderTests
         });
         using var host = WebhookServices.Build(WebhookServices.Settings(), new FakeTimeProvider(now));
 
-        var attempt = await host.Sender().SendAsync(receiver.Url("/"), "msg_1", Body, Cancellation);
+        var attempt = await host.Sender().SendAsync(receiver.UrlFor("hooks"), "msg_1", Body, Cancellation);
 
         Assert.Equal(new WebhookAttempt(WebhookAttemptOutcome.Retryable, 503, "HTTP 503", TimeSpan.FromSeconds(90)), attempt);
     }
@@ -117,31 +120,30 @@ public sealed class WebhookSenderTests
     [InlineData(StatusCodes.Status404NotFound)]
     public async Task Other_client_errors_are_permanent(int status)
     {
-        await using var receiver = await WebhookReceiver.AnsweringAsync(status);
+        await using var receiver = await CallbackReceiver.StartAsync();
+        receiver.AnswerWith("hooks", status);
         using var host = WebhookServices.Build(WebhookServices.Settings());
 
-        var attempt = await host.Sender().SendAsync(receiver.Url("/"), "msg_1", Body, Cancellation);
+        var attempt = await host.Sender().SendAsync(receiver.UrlFor("hooks"), "msg_1", Body, Cancellation);
 
         Assert.Equal(new WebhookAttempt(WebhookAttemptOutcome.Permanent, status, $"HTTP {status}", null), attempt);
-        Assert.Single(receiver.Received);
+        Assert.Single(receiver.All);
     }
 
     [Fact]
     public async Task A_redirect_is_not_followed_and_is_permanent()
     {
-        WebhookReceiver? receiver = null;
-        receiver = await WebhookReceiver.StartAsync(context =>
+        await using var receiver = await CallbackReceiver.StartAsync(answer: context =>
         {
-            context.Response.Redirect(receiver!.Url("/target").ToString());
+            context.Response.Redirect($"http://{context.Request.Host}/target");
             return Task.CompletedTask;
         });
-        await using var _ = receiver;
         using var host = WebhookServices.Build(WebhookServices.Settings());
 
-        var attempt = await host.Sender().SendAsync(receiver.Url("/redirect"), "msg_1", Body, Cancellation);
+        var attempt = await host.Sender().SendAsync(receiver.UrlFor("redirect"), "msg_1", Body, Cancellation);
 
         Assert.Equal(new WebhookAttempt(WebhookAttemptOutcome.Permanent, 302, "HTTP 302: redirects are not followed", null), attempt);
-        Assert.Equal(["/redirect"], receiver.Received.Select(request => request.Path));
+        Assert.Equal(["redirect"], receiver.All.Select(request => request.Path));
     }
 
     // A raw socket, not Kestrel, answers here: Kestrel accepts writes silently for a while after the client
@@ -199,40 +201,40 @@ public sealed class WebhookSenderTests
     [InlineData("[::ffff:127.0.0.1]")]
     public async Task A_host_that_resolves_to_loopback_is_refused_at_connect_unless_allowed(string callbackHost)
     {
-        await using var receiver = await WebhookReceiver.AnsweringAsync(StatusCodes.Status200OK);
+        await using var receiver = await CallbackReceiver.StartAsync();
         var logs = new CapturedLogs();
         using var host = WebhookServices.Build(WebhookServices.Settings("127.0.0.1"), logs: logs);
 
-        var attempt = await host.Sender().SendAsync(receiver.Url("/", callbackHost), "msg_1", Body, Cancellation);
+        var attempt = await host.Sender().SendAsync(receiver.UrlFor("hooks", callbackHost), "msg_1", Body, Cancellation);
 
         Assert.Equal(WebhookAttemptOutcome.Permanent, attempt.Outcome);
         Assert.Null(attempt.StatusCode);
         Assert.Matches("^refused: the host resolves to [0-9a-f.:]+, which is not a public address$", attempt.Error);
-        Assert.Empty(receiver.Received);
+        Assert.Empty(receiver.All);
         Assert.Contains(logs.Entries, entry => entry.Level == LogLevel.Warning && entry.Category == typeof(CallbackAddressGuard).FullName);
     }
 
     [Fact]
     public async Task A_name_listed_in_allowed_hosts_is_reached_even_on_loopback()
     {
-        await using var receiver = await WebhookReceiver.AnsweringAsync(StatusCodes.Status200OK);
+        await using var receiver = await CallbackReceiver.StartAsync();
         using var host = WebhookServices.Build(WebhookServices.Settings("LocalHost"));
 
-        var attempt = await host.Sender().SendAsync(receiver.Url("/", host: "localhost"), "msg_1", Body, Cancellation);
+        var attempt = await host.Sender().SendAsync(receiver.UrlFor("hooks", host: "localhost"), "msg_1", Body, Cancellation);
 
         Assert.Equal(WebhookAttemptOutcome.Delivered, attempt.Outcome);
-        Assert.Single(receiver.Received);
+        Assert.Single(receiver.All);
     }
 
     [Fact]
     public async Task A_receiver_that_does_not_answer_in_time_is_retryable()
     {
-        await using var receiver = await WebhookReceiver.StartAsync(context => Task.Delay(Timeout.Infinite, context.RequestAborted));
+        await using var receiver = await CallbackReceiver.StartAsync(answer: context => Task.Delay(Timeout.Infinite, context.RequestAborted));
         var settings = WebhookServices.Settings();
         settings["Webhooks:TimeoutSeconds"] = "1";
         using var host = WebhookServices.Build(settings);
 
-        var attempt = await host.Sender().SendAsync(receiver.Url("/"), "msg_1", Body, Cancellation);
+        var attempt = await host.Sender().SendAsync(receiver.UrlFor("hooks"), "msg_1", Body, Cancellation);
 
         Assert.Equal(new WebhookAttempt(WebhookAttemptOutcome.Retryable, null, "timed out after 1 s", null), attempt);
     }
