@@ -86,11 +86,13 @@ public sealed class OutageTests(TestServers servers)
 
         await postgres.StopAsync(TestContext.Current.CancellationToken);
         // Once the Api's own reads fail, the listener has lost its connection too.
-        await WaitUntilAsync(async () =>
-        {
-            using var poll = await pipeline.Client.GetAsync($"/requests/{id}", TestContext.Current.CancellationToken);
-            return poll.StatusCode == HttpStatusCode.ServiceUnavailable;
-        });
+        await Eventually.HoldsAsync(
+            async () =>
+            {
+                using var poll = await pipeline.Client.GetAsync($"/requests/{id}", TestContext.Current.CancellationToken);
+                return poll.StatusCode == HttpStatusCode.ServiceUnavailable;
+            },
+            () => "The Api never answered 503 after the database stopped.");
         await postgres.StartAgainAsync(TestContext.Current.CancellationToken);
         await following.WaitAsync(TimeSpan.FromSeconds(90), TestContext.Current.CancellationToken);
 
@@ -166,15 +168,5 @@ public sealed class OutageTests(TestServers servers)
             Parameters = { new NpgsqlParameter { Value = RequestChangeListener.ApplicationName } },
         };
         return (int)(long)(await count.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!await condition())
-        {
-            Assert.False(deadline.IsCancellationRequested, "The condition never held.");
-            await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None);
-        }
     }
 }

@@ -21,7 +21,7 @@ public sealed class StrandedRequestTests(TestServers servers)
         // lost while no Processor runs: the queue is purged.
         await using (var db = pipeline.CreateDbContext())
         {
-            await WaitUntilAsync(() => db.Requests.AnyAsync(r => r.Id == id && r.PublishedAt != null));
+            await Eventually.HoldsAsync(() => db.Requests.AnyAsync(r => r.Id == id && r.PublishedAt != null), () => "The request's message was never sent.");
         }
 
         var queueUrl = (await pipeline.Sqs.GetQueueUrlAsync(pipeline.QueueName, TestContext.Current.CancellationToken)).QueueUrl;
@@ -53,15 +53,5 @@ public sealed class StrandedRequestTests(TestServers servers)
         }));
 
         Assert.Contains("Outbox:StrandedAfterSeconds", refused.Message, StringComparison.Ordinal);
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!await condition())
-        {
-            Assert.False(deadline.IsCancellationRequested, "The request's message was never sent.");
-            await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None);
-        }
     }
 }

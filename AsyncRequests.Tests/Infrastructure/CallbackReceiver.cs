@@ -69,15 +69,8 @@ public sealed class CallbackReceiver : IAsyncDisposable
 
     public IReadOnlyList<ReceivedRequest> ReceivedAt(string path) => [.. _received.Where(r => r.Path == path)];
 
-    public async Task WaitUntilAsync(Func<CallbackReceiver, bool> condition, string what)
-    {
-        using var deadline = new CancellationTokenSource(s_wait);
-        while (!condition(this))
-        {
-            Assert.False(deadline.IsCancellationRequested, $"The receiver never saw {what}; it got {_received.Count} requests.");
-            await Task.Delay(50, CancellationToken.None);
-        }
-    }
+    public Task WaitUntilAsync(Func<CallbackReceiver, bool> condition, string what) =>
+        Eventually.HoldsAsync(() => condition(this), () => $"The receiver never saw {what}; it got {_received.Count} requests.", s_wait);
 
     public async ValueTask DisposeAsync()
     {

@@ -25,15 +25,11 @@ public sealed class CapturedLogs : ILoggerProvider
         WaitUntilAsync(entries => entries.Any(condition), timeout);
 
     /// <summary>Waits until the entries logged so far satisfy <paramref name="condition"/>.</summary>
-    public async Task WaitUntilAsync(Func<IReadOnlyCollection<Entry>, bool> condition, TimeSpan? timeout = null)
-    {
-        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
-        while (!condition([.. _entries]))
-        {
-            Assert.False(deadline.IsCancellationRequested, $"The expected log entries never came; logged:\n{string.Join('\n', _entries)}");
-            await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None);
-        }
-    }
+    public Task WaitUntilAsync(Func<IReadOnlyCollection<Entry>, bool> condition, TimeSpan? timeout = null) =>
+        Eventually.HoldsAsync(
+            () => condition([.. _entries]),
+            () => $"The expected log entries never came; logged:\n{string.Join('\n', _entries)}",
+            timeout);
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 

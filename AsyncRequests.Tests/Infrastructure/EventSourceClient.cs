@@ -75,13 +75,9 @@ public sealed class EventSourceClient(HttpClient http, Guid requestId)
     }
 
     /// <summary>Waits until the stream has delivered a document matching <paramref name="condition"/>.</summary>
-    public async Task WaitForAsync(Func<RequestStatusDocument, bool> condition, TimeSpan? timeout = null)
-    {
-        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
-        while (!_documents.Any(condition))
-        {
-            Assert.False(deadline.IsCancellationRequested, $"The stream never delivered the expected document; it delivered {_documents.Count}.");
-            await Task.Delay(TimeSpan.FromMilliseconds(20), CancellationToken.None);
-        }
-    }
+    public Task WaitForAsync(Func<RequestStatusDocument, bool> condition, TimeSpan? timeout = null) =>
+        Eventually.HoldsAsync(
+            () => _documents.Any(condition),
+            () => $"The stream never delivered the expected document; it delivered {_documents.Count}.",
+            timeout);
 }

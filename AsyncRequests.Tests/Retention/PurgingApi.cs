@@ -55,15 +55,11 @@ public sealed class PurgingApi : IAsyncDisposable
             overHttp: false));
     }
 
-    public async Task WaitUntilAsync(Func<PurgingApi, bool> condition)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (!condition(this))
-        {
-            Assert.False(deadline.IsCancellationRequested, $"The purge did not get there in time; it logged: {string.Join(" | ", _logs.GetSnapshot().Select(r => r.Message))}");
-            await Task.Delay(50, CancellationToken.None);
-        }
-    }
+    public Task WaitUntilAsync(Func<PurgingApi, bool> condition) =>
+        Eventually.HoldsAsync(
+            () => condition(this),
+            () => $"The purge did not get there in time; it logged: {string.Join(" | ", _logs.GetSnapshot().Select(r => r.Message))}",
+            TimeSpan.FromSeconds(60));
 
     public ValueTask DisposeAsync() => _host.DisposeAsync();
 

@@ -109,14 +109,7 @@ public sealed class MetricsTests(TestServers servers)
 
         public void Dispose() => _listener.Dispose();
 
-        private static async Task WaitAsync(Func<bool> condition, string name)
-        {
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            while (!condition())
-            {
-                Assert.False(deadline.IsCancellationRequested, $"No expected measurement of {name} arrived.");
-                await Task.Delay(50, CancellationToken.None);
-            }
-        }
+        private static Task WaitAsync(Func<bool> condition, string name) =>
+            Eventually.HoldsAsync(condition, () => $"No expected measurement of {name} arrived.");
     }
 }

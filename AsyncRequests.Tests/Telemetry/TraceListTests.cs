@@ -196,12 +196,10 @@ public sealed class TraceListTests(TestServers servers)
         {
             var relayTarget = Interlocked.Read(ref _relayPasses) + relayPasses;
             var httpTarget = Interlocked.Read(ref _httpCalls) + httpCalls;
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            while (Interlocked.Read(ref _relayPasses) < relayTarget || Interlocked.Read(ref _httpCalls) < httpTarget)
-            {
-                Assert.False(deadline.IsCancellationRequested, $"The loops did not run: {_relayPasses} relay passes, {_httpCalls} HTTP calls.");
-                await Task.Delay(50, CancellationToken.None);
-            }
+            await Eventually.HoldsAsync(
+                () => Interlocked.Read(ref _relayPasses) >= relayTarget && Interlocked.Read(ref _httpCalls) >= httpTarget,
+                () => $"The loops did not run: {_relayPasses} relay passes, {_httpCalls} HTTP calls.",
+                TimeSpan.FromSeconds(60));
         }
 
         public void Dispose() => _listener.Dispose();

@@ -82,15 +82,8 @@ public sealed class WebhookMetricsTests(TestServers servers)
         public long Attempts(string outcome) =>
             _measurements.Where(m => m.Name == "asyncrequests.webhooks.attempts" && m.Outcome == outcome).Sum(m => m.Value);
 
-        public async Task WaitUntilAsync(Func<bool> condition, string what)
-        {
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            while (!condition())
-            {
-                Assert.False(deadline.IsCancellationRequested, $"The webhook metrics never showed {what}.");
-                await Task.Delay(50, CancellationToken.None);
-            }
-        }
+        public Task WaitUntilAsync(Func<bool> condition, string what) =>
+            Eventually.HoldsAsync(condition, () => $"The webhook metrics never showed {what}.", TimeSpan.FromSeconds(60));
 
         public void Dispose()
         {
