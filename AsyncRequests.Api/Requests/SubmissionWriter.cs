@@ -11,8 +11,9 @@ namespace AsyncRequests.Api.Requests;
 /// Group commit for submissions. Callers queue their request; one writer stores everything queued so
 /// far in one statement (the rows, and their first history entries) and hands each caller its own
 /// outcome. The next batch starts as soon as the writer is free, so a lone request waits for no one.
-/// Stored requests' messages then leave in batches, and their callers are answered once the send is
-/// done or has failed (what cannot be sent stays marked for the relay), as they were before batching.
+/// Callers are answered once their batch has committed: each row carries its outbox mark, so from then
+/// on the relay owns any message the sender does not get out. The sender sends the stored batches
+/// meanwhile, so a 202 waits for the database only, never for SQS.
 /// </summary>
 public sealed partial class SubmissionWriter : BackgroundService
 {
@@ -91,11 +92,15 @@ public sealed partial class SubmissionWriter : BackgroundService
             }
 
             var stored = await WriteAsync(batch);
-
-            // A full send queue means SQS is far behind: answer at once and leave the sending to the relay.
-            if (stored.Length > 0 && !_stored.Writer.TryWrite(stored))
+            foreach (var submission in stored)
             {
-                Answer(stored);
+                submission.Outcome.TrySetResult(new SubmissionOutcome.Accepted(submission.Request));
+            }
+
+            // A full send queue means SQS is far behind: the relay sends what does not fit.
+            if (stored.Length > 0)
+            {
+                _stored.Writer.TryWrite(stored);
             }
 
             batch.Clear();
@@ -117,17 +122,6 @@ public sealed partial class SubmissionWriter : BackgroundService
             {
                 LogPublishFailed(_logger, stored.Length, e);
             }
-
-            Answer(stored);
-        }
-    }
-
-    // Stored is accepted, sent or not: a message that did not leave is the relay's to send.
-    private static void Answer(Submission[] stored)
-    {
-        foreach (var submission in stored)
-        {
-            submission.Outcome.TrySetResult(new SubmissionOutcome.Accepted(submission.Request));
         }
     }
 
