@@ -31,23 +31,30 @@ public static partial class AdminApi
         admin.MapGet("/requests", ListAsync)
             .WithName("AdminListRequests")
             .WithSummary("Requests, newest first, filtered and paged by an opaque cursor.");
+        admin.MapMethods("/requests", [HttpMethods.Head], ListAsync).ExcludeFromDescription();
+        admin.MapOtherMethods("/requests", HttpMethods.Get, HttpMethods.Head);
 
         admin.MapPost("/requests/{id:guid}/retry", RetryAsync)
             .WithName("AdminRetryRequest")
             .WithSummary("Run a failed or cancelled request again, with a fresh attempt budget.");
+        admin.MapOtherMethods("/requests/{id:guid}/retry", HttpMethods.Post);
 
         admin.MapPost("/requests/{id:guid}/cancel", RequestsApi.CancelAsync)
             .WithName("AdminCancelRequest")
             .WithSummary("Cancel a request, as the public cancel does.");
+        admin.MapOtherMethods("/requests/{id:guid}/cancel", HttpMethods.Post);
 
         admin.MapGet("/stats", GetStatsAsync)
             .WithName("AdminStats")
             .WithSummary("Counts by status and type, backlog, queue depths and the last minute's completions.");
+        admin.MapMethods("/stats", [HttpMethods.Head], GetStatsAsync).ExcludeFromDescription();
+        admin.MapOtherMethods("/stats", HttpMethods.Get, HttpMethods.Head);
 
         return app;
     }
 
     private static async Task<Results<Ok<RequestPage>, ValidationProblem>> ListAsync(
+        HttpRequest http,
         [FromQuery] string? status,
         [FromQuery] string? type,
         [FromQuery] string? createdBefore,
@@ -57,7 +64,7 @@ public static partial class AdminApi
         AdminRequests requests,
         CancellationToken cancellationToken)
     {
-        var (query, errors) = RequestListQuery.Read(status, type, createdBefore, createdAfter, limit, cursor);
+        var (query, errors) = RequestListQuery.Read(status, type, createdBefore, createdAfter, limit, cursor, http.Query);
         if (query is null)
         {
             return TypedResults.ValidationProblem(errors);
@@ -84,6 +91,21 @@ public static partial class AdminApi
                 return RequestsApi.RequestNotFound(id);
         }
     }
+
+    /// <summary>
+    /// Every other method on <paramref name="pattern"/>: without it routing would answer 405 before the
+    /// group's authorization runs, telling a caller without a key which admin routes exist. Endpoints
+    /// with methods win over this one, which has none, so it is only reached by the others.
+    /// </summary>
+    private static void MapOtherMethods(this RouteGroupBuilder admin, string pattern, params string[] allowed) =>
+        admin.Map(pattern, (HttpRequest request) =>
+            {
+                request.HttpContext.Response.Headers.Allow = string.Join(", ", allowed);
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status405MethodNotAllowed,
+                    detail: $"{request.Method} is not allowed here; use {string.Join(" or ", allowed)}.");
+            })
+            .ExcludeFromDescription();
 
     private static async Task<Ok<AdminStats>> GetStatsAsync(AdminStatistics statistics, CancellationToken cancellationToken) =>
         TypedResults.Ok(await statistics.GetAsync(cancellationToken));

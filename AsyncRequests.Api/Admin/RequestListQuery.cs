@@ -1,7 +1,10 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Globalization;
+using AsyncRequests.Requests.RequestTypes;
 using AsyncRequests.Requests.Storage;
+using Microsoft.Extensions.Primitives;
 
 namespace AsyncRequests.Api.Admin;
 
@@ -18,9 +21,16 @@ public sealed record RequestListQuery(
     public const int MaxLimit = 200;
     private const int MaxTypeLength = 64;
 
-    /// <summary>Reads the raw query values; every invalid one is reported under its parameter name.</summary>
+    private static readonly string[] s_parameters = ["status", "type", "createdBefore", "createdAfter", "limit", "cursor"];
+
+    /// <summary>
+    /// Reads the bound query values; every invalid one is reported under its parameter name, and so is
+    /// any parameter of <paramref name="given"/> (the whole query) that is unknown or given more than
+    /// once, where binding would have joined the values with commas or a typo would have listed everything.
+    /// </summary>
     public static (RequestListQuery? Query, Dictionary<string, string[]> Errors) Read(
-        string? status, string? type, string? createdBefore, string? createdAfter, string? limit, string? cursor)
+        string? status, string? type, string? createdBefore, string? createdAfter, string? limit, string? cursor,
+        IEnumerable<KeyValuePair<string, StringValues>> given)
     {
         var errors = new Dictionary<string, string[]>();
 
@@ -34,9 +44,10 @@ public sealed record RequestListQuery(
             }
         }
 
-        if (type is { Length: 0 or > MaxTypeLength })
+        // NUL and lone surrogates would fail the query in PostgreSQL; control characters are in no type name.
+        if (type is { Length: 0 or > MaxTypeLength } || (type is not null && (StorableText.FindProblem(type) is not null || type.Any(char.IsControl))))
         {
-            errors["type"] = [$"The type must be 1 to {MaxTypeLength} characters."];
+            errors["type"] = [$"The type must be 1 to {MaxTypeLength} printable characters."];
         }
 
         var before = ReadTime(createdBefore, "createdBefore", errors);
@@ -52,6 +63,18 @@ public sealed record RequestListQuery(
         if (cursor is not null && !RequestListCursor.TryDecode(cursor, out position))
         {
             errors["cursor"] = ["The cursor is not one this API handed out; start again without it."];
+        }
+
+        foreach (var (name, values) in given)
+        {
+            if (!s_parameters.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                errors[name] = [$"Unknown parameter; the list takes {string.Join(", ", s_parameters)}."];
+            }
+            else if (values.Count > 1)
+            {
+                errors[s_parameters.First(p => p.Equals(name, StringComparison.OrdinalIgnoreCase))] = ["Give this parameter once."];
+            }
         }
 
         return errors.Count > 0
@@ -84,6 +107,9 @@ public sealed record RequestListCursor(DateTimeOffset CreatedAt, Guid Id)
 {
     private const int Length = sizeof(long) + 16;
 
+    /// <summary>Base64url without padding of <see cref="Length"/> bytes.</summary>
+    private const int EncodedLength = 32;
+
     public string Encode()
     {
         Span<byte> bytes = stackalloc byte[Length];
@@ -92,22 +118,36 @@ public sealed record RequestListCursor(DateTimeOffset CreatedAt, Guid Id)
         return Base64Url.EncodeToString(bytes);
     }
 
+    /// <summary>
+    /// Takes back exactly the text <see cref="Encode"/> writes: other spellings of the same bytes, and times
+    /// finer than the database keeps (microseconds), were never handed out.
+    /// </summary>
     public static bool TryDecode(string value, out RequestListCursor? cursor)
     {
         cursor = null;
-        Span<byte> bytes = stackalloc byte[Length + 3];
-        if (!Base64Url.TryDecodeFromChars(value, bytes, out var written) || written != Length)
+        Span<byte> bytes = stackalloc byte[Length];
+
+        // Not TryDecodeFromChars: it throws FormatException on malformed text instead of answering false.
+        if (value.Length != EncodedLength
+            || Base64Url.DecodeFromChars(value, bytes, out _, out var written) != OperationStatus.Done
+            || written != Length)
         {
             return false;
         }
 
         var ticks = BinaryPrimitives.ReadInt64BigEndian(bytes);
-        if (ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks)
+        if (ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks || ticks % TimeSpan.TicksPerMicrosecond != 0)
         {
             return false;
         }
 
-        cursor = new RequestListCursor(new DateTimeOffset(ticks, TimeSpan.Zero), new Guid(bytes[sizeof(long)..Length], bigEndian: true));
+        var decoded = new RequestListCursor(new DateTimeOffset(ticks, TimeSpan.Zero), new Guid(bytes[sizeof(long)..], bigEndian: true));
+        if (decoded.Encode() != value)
+        {
+            return false;
+        }
+
+        cursor = decoded;
         return true;
     }
 }

@@ -47,6 +47,45 @@ public sealed class AdminAuthenticationTests(TestServers servers)
         Assert.DoesNotContain("admin-key", body, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("HEAD", "/admin/stats")]
+    [InlineData("HEAD", "/admin/requests")]
+    [InlineData("DELETE", "/admin/stats")]
+    [InlineData("PUT", "/admin/requests")]
+    [InlineData("POST", "/admin/stats")]
+    [InlineData("GET", "/admin/requests/0196b2a8-2d4e-7000-8000-000000000001/retry")]
+    [InlineData("OPTIONS", "/admin/requests/0196b2a8-2d4e-7000-8000-000000000001/cancel")]
+    [InlineData("PURGE", "/admin/stats")]
+    public async Task Without_a_key_every_method_on_an_admin_route_is_a_401(string method, string path)
+    {
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0, settings: AdminKeys.Settings());
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+
+        using var response = await pipeline.Client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer", Assert.Single(response.Headers.WwwAuthenticate).Scheme);
+    }
+
+    [Fact]
+    public async Task With_a_key_HEAD_answers_as_GET_without_a_body_and_another_method_is_a_405_naming_the_allowed_ones()
+    {
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0, settings: AdminKeys.Settings());
+        var client = pipeline.Client.AsAdmin();
+
+        using var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/admin/stats"), TestContext.Current.CancellationToken);
+        using var delete = await client.DeleteAsync("/admin/stats", TestContext.Current.CancellationToken);
+        using var getRetry = await client.GetAsync($"/admin/requests/{Guid.NewGuid()}/retry", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal("application/json", head.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, delete.StatusCode);
+        Assert.Equal(["GET", "HEAD"], delete.Content.Headers.Allow);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, getRetry.StatusCode);
+        Assert.Equal(["POST"], getRetry.Content.Headers.Allow);
+    }
+
     [Fact]
     public async Task Either_of_two_keys_opens_the_admin_API_so_a_key_can_be_rotated()
     {

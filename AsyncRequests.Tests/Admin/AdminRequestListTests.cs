@@ -86,7 +86,50 @@ public sealed class AdminRequestListTests(TestServers servers)
     [InlineData("createdBefore=yesterday", "createdBefore")]
     [InlineData("createdAfter=2026-13-01", "createdAfter")]
     [InlineData("type=", "type")]
-    public async Task An_invalid_parameter_is_a_validation_problem_naming_it(string query, string parameter)
+    [InlineData("cursor===", "cursor")]
+    [InlineData("cursor=AAjeK", "cursor")]
+    [InlineData("cursor=AAAA';--", "cursor")]
+    [InlineData("cursor=", "cursor")]
+    [InlineData("type=a%00b", "type")]
+    [InlineData("type=a%0Ab", "type")]
+    [InlineData("type=multiply&type=fail", "type")]
+    [InlineData("limit=5&limit=7", "limit")]
+    [InlineData("status=failed&status=failed", "status")]
+    [InlineData("statuss=failed", "statuss")]
+    public Task An_invalid_parameter_is_a_validation_problem_naming_it(string query, string parameter) =>
+        AssertRefusedAsync(query, parameter);
+
+    public static TheoryData<string, string> OddCursorsAndLongValues() => new()
+    {
+        // Decodes to a time of day finer than the database keeps: never handed out.
+        { "cursor=" + new RequestListCursor(s_newest.AddTicks(1), Guid.NewGuid()).Encode(), "cursor" },
+        // The right bytes spelt with padding: never handed out either.
+        { "cursor=" + new RequestListCursor(s_newest, Guid.NewGuid()).Encode() + "%3D%3D", "cursor" },
+        { "cursor=" + new string('A', 4_000), "cursor" },
+        { "type=" + new string('x', 4_000), "type" },
+        { "limit=" + new string('9', 4_000), "limit" },
+        { "createdAfter=" + new string('2', 4_000), "createdAfter" },
+    };
+
+    [Theory]
+    [MemberData(nameof(OddCursorsAndLongValues))]
+    public Task A_cursor_never_handed_out_or_a_very_long_value_is_a_validation_problem_naming_it(string query, string parameter) =>
+        AssertRefusedAsync(query, parameter);
+
+    [Fact]
+    public async Task A_cursor_handed_out_by_the_API_is_taken_back()
+    {
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0, settings: AdminKeys.Settings());
+        await SeedAsync(pipeline, 3);
+        var client = pipeline.Client.AsAdmin();
+
+        var first = await GetPageAsync(client, "/admin/requests?limit=1");
+        var second = await GetPageAsync(client, $"/admin/requests?limit=1&Cursor={first.NextCursor}");
+
+        Assert.NotEqual(first.Items[0].Id, Assert.Single(second.Items).Id);
+    }
+
+    private async Task AssertRefusedAsync(string query, string parameter)
     {
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0, settings: AdminKeys.Settings());
 
