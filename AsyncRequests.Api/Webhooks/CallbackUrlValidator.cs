@@ -42,6 +42,12 @@ public sealed class CallbackUrlValidator(IOptions<WebhookOptions> options)
             return "A callbackUrl must use https; this server does not call plain http URLs.";
         }
 
+        // Port 0 is no port anyone listens on: whatever connected there would not be the receiver.
+        if (url.Port == 0)
+        {
+            return "A callbackUrl must not use port 0.";
+        }
+
         // Credentials in a URL would be stored with the request and shown wherever the URL is.
         if (url.UserInfo.Length > 0)
         {

@@ -14,21 +14,45 @@ public sealed class WebhookDeliveries(NpgsqlDataSource dataSource)
     /// <summary>The longest <see cref="WebhookDelivery.LastError"/> the column holds.</summary>
     public const int MaxErrorLength = 500;
 
-    // SKIP LOCKED keeps two dispatchers off the same row; the lease (next_attempt_at moved past it) keeps
-    // the row off every later claim until the holder records the outcome, or until the holder died.
+    // Claims take turns under this lock (its key is "webhooks" in ASCII, the same in every instance), so
+    // each sees the attempts the claims before it started and no destination gets more than its limit;
+    // a claim runs for milliseconds, once a poll per instance.
+    private const string ClaimLockSql = "SELECT pg_advisory_xact_lock(8603390863846894451)";
+
+    // A destination is a callback URL's scheme, host and port as written. Attempts under way are the
+    // pending deliveries whose lease has not run out (one that ran out makes its delivery due again). Due
+    // deliveries are ranked within their destination, and only the ranks that fit next to the attempts
+    // under way are taken, the first of each destination before the second of any: a receiver with a
+    // backlog neither fills a claim nor holds the others up.
+    // SKIP LOCKED keeps off rows whose outcome is being recorded; the lease (next_attempt_at moved past
+    // it) keeps the row off every later claim until the holder records the outcome, or until it died.
     private const string ClaimSql =
         """
-        WITH due AS (
-            SELECT id FROM webhook_deliveries
-            WHERE state = 'pending' AND next_attempt_at <= now()
-            ORDER BY next_attempt_at
+        WITH unfinished AS (
+            SELECT d.id, d.next_attempt_at, d.locked_until,
+                   lower(substring(r.callback_url from '^[^:/?#]+://[^/?#]*')) AS destination
+            FROM webhook_deliveries d JOIN requests r ON r.id = d.request_id
+            WHERE d.state = 'pending' AND (d.locked_until > now() OR d.next_attempt_at <= now())
+        ), sending AS (
+            SELECT destination, count(*) AS attempts FROM unfinished WHERE locked_until > now() GROUP BY destination
+        ), due AS (
+            SELECT id, next_attempt_at, destination,
+                   row_number() OVER (PARTITION BY destination ORDER BY next_attempt_at, id) AS rank
+            FROM unfinished WHERE next_attempt_at <= now()
+        ), chosen AS (
+            SELECT due.id FROM due LEFT JOIN sending USING (destination)
+            WHERE due.rank + coalesce(sending.attempts, 0) <= $3
+            ORDER BY due.rank, due.next_attempt_at
             LIMIT $1
+        ), claimed AS (
+            SELECT id FROM webhook_deliveries
+            WHERE id IN (SELECT id FROM chosen) AND state = 'pending' AND next_attempt_at <= now()
             FOR UPDATE SKIP LOCKED
         )
         UPDATE webhook_deliveries d
         SET attempts = d.attempts + 1, last_attempt_at = now(), locked_until = now() + $2, next_attempt_at = now() + $2
-        FROM due, requests r
-        WHERE d.id = due.id AND r.id = d.request_id
+        FROM claimed, requests r
+        WHERE d.id = claimed.id AND r.id = d.request_id
         RETURNING d.id, d.request_id, d.request_status, d.attempts, d.created_at, d.last_attempt_at, d.locked_until,
                   d.payload, r.callback_url, r.trace_parent, r.trace_state
         """;
@@ -46,14 +70,23 @@ public sealed class WebhookDeliveries(NpgsqlDataSource dataSource)
 
     private const string BacklogSql = "SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'";
 
-    /// <summary>Takes up to <paramref name="limit"/> due deliveries for <paramref name="lease"/>, counting the attempt.</summary>
-    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimDueAsync(int limit, TimeSpan lease, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes up to <paramref name="limit"/> due deliveries for <paramref name="lease"/>, counting the attempt,
+    /// and none that would make more than <paramref name="perDestination"/> attempts under way to one destination.
+    /// </summary>
+    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimDueAsync(int limit, int perDestination, TimeSpan lease, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(ClaimSql);
-        command.Parameters.Add(new NpgsqlParameter { Value = limit });
-        command.Parameters.Add(new NpgsqlParameter { Value = lease });
+        // One batch is one implicit transaction: the lock is held until the claim has committed.
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(ClaimLockSql));
+        var claim = new NpgsqlBatchCommand(ClaimSql);
+        claim.Parameters.Add(new NpgsqlParameter { Value = limit });
+        claim.Parameters.Add(new NpgsqlParameter { Value = lease });
+        claim.Parameters.Add(new NpgsqlParameter { Value = (long)perDestination });
+        batch.BatchCommands.Add(claim);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
         var claimed = new List<ClaimedDelivery>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             claimed.Add(new ClaimedDelivery(

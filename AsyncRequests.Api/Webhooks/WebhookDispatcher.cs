@@ -11,7 +11,8 @@ namespace AsyncRequests.Api.Webhooks;
 
 /// <summary>
 /// Sends the webhooks that the terminal transitions recorded. Every poll claims due deliveries for the
-/// free sending slots (up to <see cref="WebhookOptions.BatchSize"/> at once) under a lease, sends each
+/// free sending slots (up to <see cref="WebhookOptions.BatchSize"/> at once, and at most
+/// <see cref="WebhookOptions.MaxConcurrentPerDestination"/> to one destination) under a lease, sends each
 /// outside any transaction and records the outcome under that lease. Several Api instances share the work
 /// and never send one delivery at the same time; one that dies mid-attempt leaves a lease that runs out,
 /// and another instance tries again: at least once, with the same webhook-id for receivers to deduplicate.
@@ -54,7 +55,7 @@ public sealed partial class WebhookDispatcher(
                 sending.RemoveAll(task => task.IsCompleted);
                 if (sending.Count < settings.BatchSize)
                 {
-                    foreach (var delivery in await deliveries.ClaimDueAsync(settings.BatchSize - sending.Count, lease, stoppingToken))
+                    foreach (var delivery in await deliveries.ClaimDueAsync(settings.BatchSize - sending.Count, settings.MaxConcurrentPerDestination, lease, stoppingToken))
                     {
                         sending.Add(Task.Run(() => DeliverAsync(delivery), CancellationToken.None));
                     }
@@ -116,7 +117,7 @@ public sealed partial class WebhookDispatcher(
             var attempt = Uri.TryCreate(delivery.CallbackUrl, UriKind.Absolute, out var callbackUrl)
                 ? await sender.SendAsync(callbackUrl, delivery.Id, payload, CancellationToken.None)
                 : new WebhookAttempt(WebhookAttemptOutcome.Permanent, null, "The callback URL is not an absolute URL.", null);
-            var result = Decide(delivery, attempt, delivery.ClaimedAt + time.GetElapsedTime(started));
+            var result = WebhookRetryPolicy.Decide(delivery, attempt, delivery.ClaimedAt + time.GetElapsedTime(started), options.Value);
             activity?.SetTag(RequestTelemetry.Tags.WebhookOutcome, OutcomeName(result));
             if (attempt.Outcome != WebhookAttemptOutcome.Delivered)
             {
@@ -151,41 +152,6 @@ public sealed partial class WebhookDispatcher(
         return document is null || document.Status != delivery.RequestStatus
             ? null
             : JsonSerializer.SerializeToUtf8Bytes(document with { Webhook = null }, json.Value.SerializerOptions);
-    }
-
-    /// <summary>
-    /// Retries back off exponentially with jitter, or wait as long as a Retry-After asked; a delivery
-    /// whose next attempt would come after its give-up time fails now, with the reason.
-    /// </summary>
-    private DeliveryResult Decide(ClaimedDelivery delivery, WebhookAttempt attempt, DateTimeOffset now)
-    {
-        var settings = options.Value;
-        switch (attempt.Outcome)
-        {
-            case WebhookAttemptOutcome.Delivered:
-                return new DeliveryResult(WebhookState.Delivered, null, attempt.StatusCode, null);
-            case WebhookAttemptOutcome.Permanent:
-                return new DeliveryResult(WebhookState.Failed, null, attempt.StatusCode, attempt.Error);
-        }
-
-        var next = now + (attempt.RetryAfter ?? RetryDelay(delivery.Attempts, settings));
-        var giveUpAfter = TimeSpan.FromMinutes(settings.GiveUpAfterMinutes);
-        return next > delivery.CreatedAt + giveUpAfter
-            ? new DeliveryResult(
-                WebhookState.Failed,
-                null,
-                attempt.StatusCode,
-                $"Gave up after attempt {delivery.Attempts}: a retry would come after the give-up time ({settings.GiveUpAfterMinutes} min after the request finished); last error: {attempt.Error}")
-            : new DeliveryResult(WebhookState.Pending, next, attempt.StatusCode, attempt.Error);
-    }
-
-    /// <summary>The first delay doubled per attempt up to the maximum, each taken between half and all of its step.</summary>
-    private static TimeSpan RetryDelay(int attempts, WebhookOptions settings)
-    {
-        var stepMilliseconds = Math.Min(
-            settings.MaxRetryDelaySeconds * 1000.0,
-            settings.FirstRetryDelayMilliseconds * Math.Pow(2, Math.Max(0, attempts - 1)));
-        return TimeSpan.FromMilliseconds(stepMilliseconds * (0.5 + (Random.Shared.NextDouble() / 2)));
     }
 
     private static string OutcomeName(DeliveryResult result) => result.State switch

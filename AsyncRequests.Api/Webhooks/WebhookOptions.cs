@@ -35,6 +35,20 @@ public sealed class WebhookOptions
     [Range(1, 525_600)]
     public int GiveUpAfterMinutes { get; set; } = 1_440;
 
+    /// <summary>
+    /// Attempts of one delivery, the first included; after the last it fails. Bounds a receiver that
+    /// keeps failing within <see cref="GiveUpAfterMinutes"/>; with the defaults the give-up time comes first.
+    /// </summary>
+    [Range(1, 1_000)]
+    public int MaxAttempts { get; set; } = 50;
+
+    /// <summary>
+    /// Attempts under way at once to one destination (scheme, host and port), across all Api instances:
+    /// a receiver that hangs holds at most this many sending slots, and the others go to everyone else.
+    /// </summary>
+    [Range(1, 1_000)]
+    public int MaxConcurrentPerDestination { get; set; } = 4;
+
     [Range(1, 3_600_000)]
     public int PollIntervalMilliseconds { get; set; } = 1_000;
 

@@ -102,6 +102,7 @@ public sealed class WebhookDeliveryTests(TestServers servers)
     [InlineData("http://169.254.169.254/latest/meta-data")]
     [InlineData("http://192.168.1.20:8080/hooks")]
     [InlineData("not a url")]
+    [InlineData("http://127.0.0.1:0/hooks")]
     public async Task A_callback_url_to_a_private_address_or_no_url_is_refused_at_submit_and_nothing_is_stored(string callbackUrl)
     {
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0);
@@ -224,6 +225,7 @@ public sealed class WebhookDeliveryTests(TestServers servers)
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, settings: new Dictionary<string, string?>
         {
             ["Webhooks:GiveUpAfterMinutes"] = "1",
+            ["Webhooks:MaxRetryDelaySeconds"] = "3600",
         });
 
         var id = await SubmitAsync(pipeline, receiver.UrlFor("busy"));
@@ -232,6 +234,113 @@ public sealed class WebhookDeliveryTests(TestServers servers)
         Assert.Equal("Gave up after attempt 1: a retry would come after the give-up time (1 min after the request finished); last error: HTTP 503", failed.Webhook!.LastError);
         Assert.Equal(503, failed.Webhook.LastStatusCode);
         Assert.Single(receiver.ReceivedAt("busy"));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("Wed, 21 Oct 2015 07:28:00 GMT")]
+    public async Task A_retry_after_of_zero_or_in_the_past_does_not_shorten_the_backoff(string retryAfter)
+    {
+        await using var receiver = await CallbackReceiver.StartAsync(answer: http =>
+        {
+            http.Response.Headers.RetryAfter = retryAfter;
+            http.Response.StatusCode = 503;
+            return Task.CompletedTask;
+        });
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, settings: new Dictionary<string, string?>
+        {
+            ["Webhooks:FirstRetryDelayMilliseconds"] = "60000",
+            ["Webhooks:MaxRetryDelaySeconds"] = "60",
+        });
+
+        var id = await SubmitAsync(pipeline, receiver.UrlFor("busy"));
+        await pipeline.WaitUntilAsync(id, d => d.Webhook is { Attempts: 1, LastStatusCode: 503 });
+
+        // The backoff's first step is 60 s, taken between half and all of it.
+        var delivery = await SingleDeliveryAsync(pipeline);
+        Assert.Equal(WebhookState.Pending, delivery.State);
+        Assert.InRange(delivery.NextAttemptAt - delivery.LastAttemptAt!.Value, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(90));
+        Assert.Single(receiver.ReceivedAt("busy"));
+    }
+
+    [Fact]
+    public async Task A_retry_after_longer_than_the_longest_retry_delay_is_cut_to_it()
+    {
+        await using var receiver = await CallbackReceiver.StartAsync();
+        receiver.AnswerWith("busy", new CallbackReceiver.Answer(503, RetryAfter: "7200"));
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, settings: new Dictionary<string, string?>
+        {
+            ["Webhooks:FirstRetryDelayMilliseconds"] = "60000",
+            ["Webhooks:MaxRetryDelaySeconds"] = "600",
+        });
+
+        var id = await SubmitAsync(pipeline, receiver.UrlFor("busy"));
+        await pipeline.WaitUntilAsync(id, d => d.Webhook is { Attempts: 1, LastStatusCode: 503 });
+
+        var delivery = await SingleDeliveryAsync(pipeline);
+        Assert.Equal(WebhookState.Pending, delivery.State);
+        Assert.InRange(delivery.NextAttemptAt - delivery.LastAttemptAt!.Value, TimeSpan.FromSeconds(600), TimeSpan.FromSeconds(660));
+    }
+
+    [Fact]
+    public async Task A_receiver_that_keeps_failing_gets_at_most_max_attempts_then_the_delivery_fails_with_the_reason()
+    {
+        await using var receiver = await CallbackReceiver.StartAsync(answer: http =>
+        {
+            http.Response.Headers.RetryAfter = "0";
+            http.Response.StatusCode = 503;
+            return Task.CompletedTask;
+        });
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, settings: new Dictionary<string, string?>
+        {
+            ["Webhooks:MaxAttempts"] = "3",
+        });
+
+        var id = await SubmitAsync(pipeline, receiver.UrlFor("always-busy"));
+        var failed = await pipeline.WaitUntilAsync(id, d => d.Webhook?.State == WebhookState.Failed);
+
+        Assert.Equal(3, failed.Webhook!.Attempts);
+        Assert.Equal("Gave up after attempt 3 of 3 (Webhooks:MaxAttempts); last error: HTTP 503", failed.Webhook.LastError);
+        Assert.Equal(3, receiver.ReceivedAt("always-busy").Count);
+    }
+
+    [Fact]
+    public async Task A_hanging_receiver_with_200_pending_deliveries_does_not_hold_up_another_receivers_delivery()
+    {
+        const int hangingCount = 200;
+        using var release = new CancellationTokenSource();
+        await using var hanging = await CallbackReceiver.StartAsync(answer: http => Task.Delay(Timeout.Infinite, release.Token));
+        await using var healthy = await CallbackReceiver.StartAsync();
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0, settings: new Dictionary<string, string?>
+        {
+            ["Webhooks:TimeoutSeconds"] = "120",
+            ["Webhooks:BatchSize"] = "8",
+            ["Webhooks:MaxConcurrentPerDestination"] = "2",
+        });
+        try
+        {
+            var stuck = new List<Guid>();
+            for (var i = 0; i < hangingCount; i++)
+            {
+                stuck.Add(await SubmitAsync(pipeline, hanging.UrlFor($"slow-{i}")));
+            }
+
+            await CancelAsync(pipeline, stuck);
+            await hanging.WaitUntilAsync(r => r.All.Count >= 2, "the first two attempts");
+
+            var fast = await SubmitAsync(pipeline, healthy.UrlFor("fast"));
+            await CancelAsync(pipeline, [fast]);
+            await pipeline.WaitUntilAsync(fast, d => d.Webhook?.State == WebhookState.Delivered);
+
+            Assert.Single(healthy.ReceivedAt("fast"));
+            await using var db = pipeline.CreateDbContext();
+            Assert.Equal(hangingCount, await db.WebhookDeliveries.CountAsync(d => stuck.Contains(d.RequestId) && d.State == WebhookState.Pending, Cancellation));
+            Assert.Equal(2, hanging.All.Count);
+        }
+        finally
+        {
+            await release.CancelAsync();
+        }
     }
 
     [Fact]
@@ -297,6 +406,21 @@ public sealed class WebhookDeliveryTests(TestServers servers)
         var id = await SubmitAsync(pipeline, receiver.UrlFor("after-repair"));
         await pipeline.WaitUntilAsync(id, d => d.Webhook?.State == WebhookState.Delivered, TimeSpan.FromSeconds(60));
         Assert.Single(receiver.ReceivedAt("after-repair"));
+    }
+
+    private static async Task<WebhookDelivery> SingleDeliveryAsync(Infrastructure.Pipeline pipeline)
+    {
+        await using var db = pipeline.CreateDbContext();
+        return await db.WebhookDeliveries.AsNoTracking().SingleAsync(Cancellation);
+    }
+
+    private static async Task CancelAsync(Infrastructure.Pipeline pipeline, IEnumerable<Guid> ids)
+    {
+        foreach (var id in ids)
+        {
+            using var cancel = await pipeline.Client.PostAsync($"/requests/{id}/cancel", null, Cancellation);
+            Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        }
     }
 
     private static async Task<Guid> SubmitAsync(Infrastructure.Pipeline pipeline, Uri callbackUrl, object? input = null, string type = "multiply")
