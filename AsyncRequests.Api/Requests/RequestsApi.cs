@@ -73,6 +73,12 @@ public static class RequestsApi
                 detail: "Send the request as JSON with Content-Type: application/json.");
         }
 
+        // Two header lines would be bound as one key joined by a comma, which is what one line with a comma means in HTTP.
+        if (http.Request.Headers["Idempotency-Key"].Count > 1 || idempotencyKey?.Contains(',', StringComparison.Ordinal) == true)
+        {
+            return Invalid("Idempotency-Key", "Send one Idempotency-Key header holding one key, without commas.");
+        }
+
         // Printable ASCII, as HTTP header values should be: nothing a database could choke on.
         if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > MaxIdempotencyKeyLength || !idempotencyKey.All(c => c is >= ' ' and <= '~')))
         {

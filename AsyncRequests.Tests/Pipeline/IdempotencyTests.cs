@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using AsyncRequests.Api.Requests;
 using AsyncRequests.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -58,5 +59,23 @@ public sealed class IdempotencyTests(TestServers servers)
         Assert.Equal("application/problem+json", conflict.Content.Headers.ContentType?.MediaType);
         await using var db = pipeline.CreateDbContext();
         Assert.Equal(1, await db.Requests.CountAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [InlineData("Idempotency-Key: dupA\r\nIdempotency-Key: dupB\r\n")]
+    [InlineData("Idempotency-Key: dupA, dupB\r\n")]
+    public async Task Two_keys_in_one_submit_are_a_validation_problem_naming_the_header_and_nothing_is_stored(string keyHeaders)
+    {
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0);
+        const string body = """{"type":"multiply","input":{"num1":6,"num2":7}}""";
+        var request = Encoding.ASCII.GetBytes(
+            $"POST /requests HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{keyHeaders}Content-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}");
+
+        var (status, answer) = await RawHttp.SendAsync(pipeline.Client.BaseAddress!, request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(400, status);
+        Assert.Contains("\"Idempotency-Key\"", answer, StringComparison.Ordinal);
+        await using var db = pipeline.CreateDbContext();
+        Assert.Equal(0, await db.Requests.CountAsync(TestContext.Current.CancellationToken));
     }
 }

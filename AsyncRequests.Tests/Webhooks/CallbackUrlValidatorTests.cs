@@ -60,6 +60,8 @@ public sealed class CallbackUrlValidatorTests
     [InlineData("https://user:secret@1.1.1.1/hooks", false, "must not contain credentials")]
     [InlineData("https://token@1.1.1.1/hooks", false, "must not contain credentials")]
     [InlineData("https://1.1.1.1/ho\0oks", false, "NUL character")]
+    [InlineData("https://1.1.1.1:0/hooks", false, "port 0")]
+    [InlineData("http://127.0.0.1:0/hooks", true, "port 0")]
     public async Task A_url_that_is_not_absolute_https_or_carries_credentials_or_unstorable_text_is_refused(string url, bool allowInsecureHttp, string expected) =>
         Assert.Contains(expected, await Validator(allowInsecureHttp).FindProblemAsync(url, Cancellation));
 
