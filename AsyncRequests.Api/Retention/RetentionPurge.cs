@@ -7,8 +7,8 @@ using Microsoft.Extensions.Options;
 namespace AsyncRequests.Api.Retention;
 
 /// <summary>
-/// Deletes terminal requests (their history goes with them, by the foreign key's cascade) once they are
-/// older than their status's retention age, in batches with a pause in between. Every batch locks its
+/// Deletes terminal requests (their history and webhook deliveries go with them, by the foreign keys'
+/// cascade) once they are older than their status's retention age and no webhook of theirs is pending, in batches with a pause in between. Every batch locks its
 /// rows with SKIP LOCKED, so several Api instances purge side by side without waiting on each other,
 /// and a request being retried at that moment is either retried or purged, never both.
 /// </summary>
@@ -73,11 +73,13 @@ public sealed partial class RetentionPurge(
 
             // A request completes after it is created, so the created_at bound is implied; it lets the
             // (status, created_at, id) index find the candidates without reading every row of the status.
+            // A request whose webhook is still being delivered stays: its delivery would go with it.
             var deleted = await db.Database.ExecuteSqlAsync(
                 $"""
                 DELETE FROM requests WHERE id IN (
-                    SELECT id FROM requests
+                    SELECT id FROM requests r
                     WHERE status = {statusName} AND created_at < {completedBefore} AND completed_at < {completedBefore}
+                      AND NOT EXISTS (SELECT FROM webhook_deliveries d WHERE d.request_id = r.id AND d.state = 'pending')
                     LIMIT {batchSize}
                     FOR UPDATE SKIP LOCKED)
                 """,

@@ -54,6 +54,31 @@ public sealed class RetentionTests(TestServers servers)
         Assert.NotEqual(succeeded, fresh!.Id);
     }
 
+    [Fact]
+    public async Task A_request_whose_webhook_is_still_pending_is_kept_until_the_delivery_ends()
+    {
+        var port = FreePort.Next();
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers);
+        var hooked = await SubmitAsync(pipeline, new { type = "multiply", input = new { num1 = 3, num2 = 4 }, callbackUrl = $"http://127.0.0.1:{port}/late" }, "hooked");
+        var plain = await pipeline.SubmitAsync("multiply", new { num1 = 1, num2 = 1 });
+        await pipeline.WaitForTerminalAsync(plain);
+        await pipeline.WaitUntilAsync(hooked, d => d.Webhook is { State: WebhookState.Pending, Attempts: >= 1 });
+
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(8));
+        await using var purging = PurgingApi.Start(pipeline, clock);
+        await purging.WaitUntilAsync(p => p.Passes.Count == 1);
+        Assert.Equal(new Purged(1, 0, 0), purging.Total);
+        Assert.Equal([hooked], await RemainingAsync(pipeline, hooked, plain));
+
+        // The receiver comes up, the delivery ends, and the next pass purges the request with it.
+        await using var receiver = await CallbackReceiver.StartAsync(port);
+        await pipeline.WaitUntilAsync(hooked, d => d.Webhook?.State == WebhookState.Delivered, TimeSpan.FromSeconds(60));
+        clock.Advance(TimeSpan.FromHours(1));
+        await purging.WaitUntilAsync(p => p.Passes.Count == 2);
+        Assert.Equal(new Purged(2, 0, 0), purging.Total);
+        Assert.Empty(await RemainingAsync(pipeline, hooked, plain));
+    }
+
     private static async Task<Guid> SubmitAsync(Infrastructure.Pipeline pipeline, object body, string idempotencyKey)
     {
         using var response = await pipeline.PostAsync(body, idempotencyKey);
