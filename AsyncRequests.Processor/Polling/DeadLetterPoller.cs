@@ -11,7 +11,8 @@ namespace AsyncRequests.Processor.Polling;
 /// <summary>
 /// Watches the dead-letter queue. A message lands there after <c>Queue:MaxReceiveCount</c> receives,
 /// and not every receive is an attempt: a hand-back on shutdown or a claim that failed spends one
-/// without trying. A request with attempts left is re-queued with a fresh message; one whose workers
+/// without trying. The message's ApproximateReceiveCount, read here, is larger than what workers got:
+/// the receive that moved it and every receive from this queue count too, so the setting is what is told. A request with attempts left is re-queued with a fresh message; one whose workers
 /// vanished on every attempt must still end, so it is failed with that reason.
 /// </summary>
 public sealed partial class DeadLetterPoller(
@@ -22,6 +23,7 @@ public sealed partial class DeadLetterPoller(
     RequestLeases leases,
     DeadLetterRequeue requeue,
     IOptions<ProcessorOptions> options,
+    IOptions<QueueOptions> queue,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<DeadLetterPoller> logger) : QueuePoller(sqs, topology, database, receiveLoops, lifetime, time, logger)
@@ -59,17 +61,17 @@ public sealed partial class DeadLetterPoller(
                 // A live worker still has it (only a duplicate was dead-lettered): look again when its lease would lapse.
                 return MessageDisposition.ShowAgainAfter(until - Time.GetUtcNow() + TimeSpan.FromSeconds(1));
             case { Attempts: var attempts } when attempts < options.Value.MaxAttempts:
-                var detail = $"re-queued: its message was dead-lettered after {ReceivesOf(message)} receives, with {options.Value.MaxAttempts - attempts} of {options.Value.MaxAttempts} attempts left";
+                var detail = $"re-queued: its message was dead-lettered after {queue.Value.MaxReceiveCount} receives (Queue:MaxReceiveCount), with {options.Value.MaxAttempts - attempts} of {options.Value.MaxAttempts} attempts left";
                 if (!await requeue.RequeueAsync(request.Id, attempts, detail, CancellationToken.None))
                 {
                     // Claimed or finished meanwhile: decide again on what it is now.
                     return MessageDisposition.ShowAgainAfter(s_lookAgain);
                 }
 
-                LogRequeued(logger, request.Id, ReceivesOf(message), options.Value.MaxAttempts - attempts);
+                LogRequeued(logger, request.Id, queue.Value.MaxReceiveCount, options.Value.MaxAttempts - attempts);
                 return MessageDisposition.Delete;
             default:
-                var error = $"Dead-lettered: the message was received {ReceivesOf(message)} times without completing (the worker of attempt {request.Attempts} stopped responding).";
+                var error = $"Dead-lettered: the message was received {queue.Value.MaxReceiveCount} times (Queue:MaxReceiveCount) without completing (the worker of attempt {request.Attempts} stopped responding).";
                 if (await leases.FailAbandonedAsync(request.Id, request.Attempts, error, CancellationToken.None))
                 {
                     LogFailedDeadLettered(logger, request.Id);
@@ -80,10 +82,8 @@ public sealed partial class DeadLetterPoller(
         }
     }
 
-    private static string ReceivesOf(Message message) => message.Attributes?.GetValueOrDefault("ApproximateReceiveCount") ?? "too many";
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Request {RequestId} was dead-lettered after {Receives} receives with {AttemptsLeft} attempts left; re-queued with a fresh message")]
-    private static partial void LogRequeued(ILogger logger, Guid requestId, string receives, int attemptsLeft);
+    private static partial void LogRequeued(ILogger logger, Guid requestId, int receives, int attemptsLeft);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-lettered message {MessageId} is not for a known request; leaving it in the dead-letter queue")]
     private static partial void LogNotOurs(ILogger logger, string messageId);
