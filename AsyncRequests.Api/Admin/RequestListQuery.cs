@@ -45,7 +45,7 @@ public sealed record RequestListQuery(
         }
 
         // NUL and lone surrogates would fail the query in PostgreSQL; control characters are in no type name.
-        if (type is { Length: 0 or > MaxTypeLength } || (type is not null && (StorableText.FindProblem(type) is not null || type.Any(char.IsControl))))
+        if (type is not null && (type.Length is 0 or > MaxTypeLength || StorableText.FindProblem(type) is not null || type.Any(char.IsControl)))
         {
             errors["type"] = [$"The type must be 1 to {MaxTypeLength} printable characters."];
         }
