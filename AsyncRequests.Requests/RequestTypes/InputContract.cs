@@ -12,6 +12,14 @@ namespace AsyncRequests.Requests.RequestTypes;
 /// </summary>
 internal static class InputContract
 {
+    private static readonly (string Keyword, string Relation, Func<int, bool> Holds)[] s_bounds =
+    [
+        ("minimum", "at least", c => c >= 0),
+        ("exclusiveMinimum", "more than", c => c > 0),
+        ("maximum", "at most", c => c <= 0),
+        ("exclusiveMaximum", "less than", c => c < 0),
+    ];
+
     /// <summary>
     /// The first way <paramref name="input"/> breaks the schema's enums, bounds or integer types, keyed
     /// by field; otherwise null, with <paramref name="readable"/> the input as the serializer can read it.
@@ -80,16 +88,13 @@ internal static class InputContract
             return "The value must be an integer.";
         }
 
-        return Bound(schema, "minimum", number, c => c >= 0, "at least")
-            ?? Bound(schema, "exclusiveMinimum", number, c => c > 0, "more than")
-            ?? Bound(schema, "maximum", number, c => c <= 0, "at most")
-            ?? Bound(schema, "exclusiveMaximum", number, c => c < 0, "less than");
+        var bounds = s_bounds.Where(b => schema.TryGetProperty(b.Keyword, out _))
+            .Select(b => (b.Relation, b.Holds, Limit: schema.GetProperty(b.Keyword).GetRawText()))
+            .ToList();
+        return bounds.All(b => b.Holds(number.CompareTo(JsonNumberText.Parse(b.Limit))))
+            ? null
+            : $"The value must be {string.Join(" and ", bounds.Select(b => $"{b.Relation} {b.Limit}"))}.";
     }
-
-    private static string? Bound(JsonElement schema, string keyword, JsonNumberText number, Func<int, bool> holds, string relation) =>
-        schema.TryGetProperty(keyword, out var bound) && !holds(number.CompareTo(JsonNumberText.Parse(bound.GetRawText())))
-            ? $"The value must be {relation} {bound.GetRawText()}."
-            : null;
 
     private static bool AllowsType(JsonElement schema, string type) =>
         schema.TryGetProperty("type", out var types) && (types.ValueKind == JsonValueKind.Array

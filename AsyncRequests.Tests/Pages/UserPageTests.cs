@@ -44,7 +44,7 @@ public sealed class UserPageTests(TestServers servers, Browser browser) : PageTe
 
         var num1 = Page.Locator("#field-num1");
         await Expect(num1).ToHaveAttributeAsync("aria-invalid", "true");
-        await Expect(Page.Locator("[data-field='input.num1']")).ToContainTextAsync("Num1 must be between");
+        await Expect(Page.Locator("[data-field='input.num1']")).ToContainTextAsync("must be at least -1000000000000000 and at most 1000000000000000");
         await Expect(Page.Locator("[data-field='input.num2']")).ToBeEmptyAsync();
         await Expect(Page.Locator("#requests > li")).ToHaveCountAsync(0);
     }
