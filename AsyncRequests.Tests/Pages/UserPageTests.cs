@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using AsyncRequests.Api;
 using AsyncRequests.Tests.Infrastructure;
 using Microsoft.Playwright;
 
@@ -31,6 +32,28 @@ public sealed class UserPageTests(TestServers servers, Browser browser) : PageTe
         await Expect(LatestRequest.Locator("pre")).ToContainTextAsync("\"product\": 50");
         var id = await LatestRequest.Locator("code").TextContentAsync();
         Assert.Contains($"/requests/{id}/events", eventStreams.Select(url => new Uri(url).AbsolutePath));
+    }
+
+    [Fact]
+    public async Task The_page_works_under_its_content_security_policy_without_a_violation()
+    {
+        var response = await Page.GotoAsync("/");
+
+        Assert.Equal(SecurityHeaders.ContentSecurityPolicy, await response!.HeaderValueAsync("Content-Security-Policy"));
+        await Page.SelectOptionAsync("#type", "multiply");
+        await Page.ClickAsync("button[type=submit]");
+        await Expect(LatestRequest.Locator(".status")).ToHaveTextAsync("succeeded");
+        Assert.Empty(PolicyViolations);
+    }
+
+    [Fact]
+    public async Task The_API_reference_works_under_its_looser_policy_without_a_violation()
+    {
+        var response = await Page.GotoAsync("/scalar", new() { WaitUntil = WaitUntilState.NetworkIdle });
+
+        Assert.Equal(SecurityHeaders.ApiReferencePolicy, await response!.HeaderValueAsync("Content-Security-Policy"));
+        await Expect(Page.GetByText("AsyncRequests.Api").First).ToBeVisibleAsync();
+        Assert.Empty(PolicyViolations);
     }
 
     [Fact]
