@@ -8,9 +8,10 @@ using Microsoft.Extensions.Options;
 namespace AsyncRequests.Api;
 
 /// <summary>
-/// Keeps endpoints that read the database within the connection pool: beyond it a request is
-/// answered 503 with Retry-After before it takes a connection, instead of waiting for one and
-/// failing inside the database. Submissions have their own bound, the group-commit writer's queue.
+/// Keeps endpoints that read the database within the connection pool: beyond it a request waits, oldest
+/// first, up to <see cref="DatabaseOptions.ConnectionWaitMilliseconds"/> for a turn, then is answered 503
+/// with Retry-After before it takes a connection, instead of waiting inside the pool and failing in the
+/// database. Submissions have their own bound, the group-commit writer's queue.
 /// </summary>
 public static class DatabaseConcurrency
 {
@@ -18,6 +19,9 @@ public static class DatabaseConcurrency
 
     /// <summary>Connections kept for the submission writer, the sender's marks, the relay, the backlog read and health checks.</summary>
     private const int ReservedConnections = 5;
+
+    /// <summary>Beyond this many waiting, a read is refused at once: the wait bounds time, this bounds memory.</summary>
+    private const int MaxWaiting = 10_000;
 
     private const int RetryAfterSeconds = 1;
 
@@ -27,12 +31,15 @@ public static class DatabaseConcurrency
         builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<DatabaseOptions>>((limiter, database) =>
         {
             var permits = Math.Max(1, database.Value.MaxPoolSize - ReservedConnections);
-            limiter.AddConcurrencyLimiter(PolicyName, concurrency =>
-            {
-                concurrency.PermitLimit = permits;
-                concurrency.QueueLimit = permits;
-                concurrency.QueueProcessingOrder = QueueProcessingOrder.OldestFirst;
-            });
+            var wait = TimeSpan.FromMilliseconds(database.Value.ConnectionWaitMilliseconds);
+            limiter.AddPolicy(PolicyName, _ => RateLimitPartition.Get(PolicyName, _ => new BoundedWaitLimiter(
+                new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+                {
+                    PermitLimit = permits,
+                    QueueLimit = MaxWaiting,
+                    QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+                }),
+                wait)));
         });
         return builder;
     }
@@ -49,8 +56,59 @@ public static class DatabaseConcurrency
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Title = "System saturated",
-                Detail = "Every database connection of this instance is busy. Try again shortly.",
+                Detail = "Every database connection of this instance stayed busy. Try again shortly.",
             },
         });
+    }
+
+    /// <summary>A concurrency limiter whose waiting acquisitions give up, refused, after a bounded wait.</summary>
+    private sealed class BoundedWaitLimiter(ConcurrencyLimiter limiter, TimeSpan wait) : RateLimiter
+    {
+        public override TimeSpan? IdleDuration => limiter.IdleDuration;
+
+        public override RateLimiterStatistics? GetStatistics() => limiter.GetStatistics();
+
+        protected override RateLimitLease AttemptAcquireCore(int permitCount) => limiter.AttemptAcquire(permitCount);
+
+        protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
+        {
+            using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            waiting.CancelAfter(wait);
+            try
+            {
+                return await limiter.AcquireAsync(permitCount, waiting.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return RefusedLease.Instance;
+            }
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                limiter.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        protected override ValueTask DisposeAsyncCore() => limiter.DisposeAsync();
+    }
+
+    private sealed class RefusedLease : RateLimitLease
+    {
+        public static readonly RefusedLease Instance = new();
+
+        public override bool IsAcquired => false;
+
+        public override IEnumerable<string> MetadataNames => [];
+
+        public override bool TryGetMetadata(string metadataName, out object? metadata)
+        {
+            metadata = null;
+            return false;
+        }
     }
 }

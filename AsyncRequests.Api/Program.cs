@@ -21,6 +21,7 @@ builder.AddWebhookDelivery();
 
 var app = builder.Build();
 
+app.UseSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRateLimiter();
@@ -30,7 +31,7 @@ app.UseStaticFiles();
 app.MapOpenApi();
 if (app.Environment.IsDevelopment())
 {
-    app.MapScalarApiReference();
+    app.MapScalarApiReference(SecurityHeaders.ApiReferencePath);
 }
 
 app.MapDefaultEndpoints();

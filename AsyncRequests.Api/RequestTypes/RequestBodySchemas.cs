@@ -30,7 +30,8 @@ public static class RequestBodySchemas
                     ["input"] = JsonNode.Parse(type.InputSchema.GetRawText()),
                     ["callbackUrl"] = new JsonObject
                     {
-                        ["type"] = "string",
+                        // Null means no callback, as it does for the other optional fields.
+                        ["type"] = new JsonArray("string", "null"),
                         ["format"] = "uri",
                         ["description"] = "Where to POST the status document, signed per Standard Webhooks, once the request is terminal.",
                     },

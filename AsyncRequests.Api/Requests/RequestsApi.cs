@@ -15,9 +15,10 @@ public static class RequestsApi
     private const int MaxIdempotencyKeyLength = 200;
     private const string CallbackUrlField = "callbackUrl";
 
-    /// <summary>Strict like the inputs themselves: a misspelled top-level field is an error, not ignored.</summary>
+    /// <summary>Strict like the inputs themselves: a misspelled or miscased top-level field is an error, not ignored.</summary>
     private static readonly JsonSerializerOptions s_bodyOptions = new(JsonSerializerDefaults.Web)
     {
+        PropertyNameCaseInsensitive = false,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
 

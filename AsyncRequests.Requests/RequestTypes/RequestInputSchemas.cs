@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
@@ -32,6 +33,11 @@ public static class RequestInputSchemas
             DescriptionOf(t.Value) ?? t.Key,
             JsonSerializer.SerializeToElement(For(t.Value)),
             JsonElement.Parse(t.Value.GetCustomAttribute<RequestTypeAttribute>()!.Example)))];
+
+    private static readonly FrozenDictionary<string, JsonElement> s_byName = All.ToFrozenDictionary(t => t.Name, t => t.InputSchema, StringComparer.Ordinal);
+
+    /// <summary>The input schema of the request type named <paramref name="name"/>.</summary>
+    public static JsonElement Of(string name) => s_byName[name];
 
     public static JsonNode For(Type inputType)
     {

@@ -19,9 +19,13 @@ public static class RequestTypeCatalog
         .Where(t => t.IsSubclassOf(typeof(RequestInput)) && !t.IsAbstract)
         .ToFrozenDictionary(NameOf, StringComparer.Ordinal);
 
-    /// <summary>Strict on purpose: unknown fields, numbers in strings and integer enums are errors, not guesses.</summary>
+    /// <summary>
+    /// Strict on purpose: unknown fields, names in another case, numbers in strings and integer enums are
+    /// errors, not guesses. What it cannot make strict, <see cref="InputContract"/> checks before it reads.
+    /// </summary>
     public static JsonSerializerOptions InputSerializerOptions { get; } = new(JsonSerializerDefaults.Web)
     {
+        PropertyNameCaseInsensitive = false,
         NumberHandling = JsonNumberHandling.Strict,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
@@ -61,14 +65,21 @@ public static class RequestTypeCatalog
             return RequestInputReadResult.Invalid("input", "The input field is required and must be a JSON object.");
         }
 
+        if (InputContract.FindProblem(inputObject, RequestInputSchemas.Of(type), out var readable) is (var field, var message))
+        {
+            return RequestInputReadResult.Invalid(field, message);
+        }
+
         RequestInput parsed;
         try
         {
-            parsed = (RequestInput)inputObject.Deserialize(inputType, InputSerializerOptions)!;
+            parsed = (RequestInput)readable.Deserialize(inputType, InputSerializerOptions)!;
         }
         catch (JsonException e)
         {
-            return RequestInputReadResult.Invalid(ToClientPath(e.Path), DescribeJsonError(e));
+            // The path names the JSON as the client wrote it, so its case stays.
+            var member = (e.Path ?? string.Empty).TrimStart('$').TrimStart('.');
+            return RequestInputReadResult.Invalid(member.Length == 0 ? "input" : $"input.{member}", DescribeJsonError(e));
         }
 
         var results = new List<ValidationResult>();
@@ -100,11 +111,8 @@ public static class RequestTypeCatalog
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
             callbackUrl is null ? $"{type}\n{normalizedInput}" : $"{type}\n{normalizedInput}\n{callbackUrl}")));
 
-    private static string ToClientPath(string? path)
-    {
-        var member = (path ?? string.Empty).TrimStart('$').TrimStart('.');
-        return member.Length == 0 ? "input" : $"input.{JsonNamingPolicy.CamelCase.ConvertName(member)}";
-    }
+    private static string ToClientPath(string member) =>
+        member.Length == 0 ? "input" : $"input.{JsonNamingPolicy.CamelCase.ConvertName(member)}";
 
     // The serializer's own messages name CLR types; clients need to know what JSON to send instead.
     private static string DescribeJsonError(JsonException e) => e.Message switch

@@ -34,16 +34,15 @@ public static class StorableText
 
     /// <summary>
     /// The first problem anywhere in a JSON body, keyed by the path a client wrote (<c>input.text</c>):
-    /// a property name or string value that cannot be stored, or a property named twice in one object.
-    /// Names count as the same when they differ only in case, because the body is read ignoring case:
-    /// <c>{"num1":5,"NUM1":7}</c> would otherwise quietly mean 7.
+    /// a property name or string value that cannot be stored, or a property named twice in one object
+    /// (<c>{"num1":5,"num1":7}</c> would otherwise quietly mean 7).
     /// </summary>
     public static (string Field, string Message)? FindProblem(JsonElement element, string path = "")
     {
         switch (element.ValueKind)
         {
             case JsonValueKind.Object:
-                var names = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+                var names = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var property in element.EnumerateObject())
                 {
                     if (Read(() => property.Name, out var name) is { } nameProblem)
@@ -51,12 +50,9 @@ public static class StorableText
                         return (FieldOf(path), $"A property name is not storable. {nameProblem}");
                     }
 
-                    if (!names.TryAdd(name, name))
+                    if (!names.Add(name))
                     {
-                        var first = names[name];
-                        return (Join(path, first), first == name
-                            ? $"The property '{name}' appears more than once; send it once."
-                            : $"The property '{first}' appears more than once, also as '{name}'; names are matched ignoring case, so send it once.");
+                        return (Join(path, name), $"The property '{name}' appears more than once; send it once.");
                     }
 
                     if (FindProblem(property.Value, Join(path, name)) is { } problem)

@@ -18,4 +18,11 @@ public sealed class DatabaseOptions
     /// </summary>
     [Range(2, 1000)]
     public int MaxPoolSize { get; set; } = 30;
+
+    /// <summary>
+    /// (Api) How long a read or cancel waits for a turn on the connections kept for them before it is
+    /// answered 503: long enough to ride out a burst, short enough that a stuck database is told at once.
+    /// </summary>
+    [Range(0, 30_000)]
+    public int ConnectionWaitMilliseconds { get; set; } = 1000;
 }

@@ -1,3 +1,4 @@
+using AsyncRequests.Api;
 using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Admin;
 using AsyncRequests.Tests.Infrastructure;
@@ -11,6 +12,21 @@ public sealed class OpsPageTests(TestServers servers, Browser browser) : PageTes
     protected override IReadOnlyDictionary<string, string?> Settings => AdminKeys.Settings();
 
     private ILocator Rows => Page.Locator("#rows tr");
+
+    [Fact]
+    public async Task The_page_works_under_its_content_security_policy_without_a_violation()
+    {
+        var id = await Pipeline.SubmitAsync("multiply", new { num1 = 2, num2 = 3 });
+        await Pipeline.WaitForTerminalAsync(id);
+        var response = await Page.GotoAsync("/admin/");
+
+        Assert.Equal(SecurityHeaders.ContentSecurityPolicy, await response!.HeaderValueAsync("Content-Security-Policy"));
+        await UseKeyAsync(AdminKeys.Key);
+        await Expect(Rows).ToHaveCountAsync(1);
+        await Rows.First.Locator("button.link").ClickAsync();
+        await Expect(Page.Locator("#detail-fields")).ToContainTextAsync("succeeded");
+        Assert.Empty(PolicyViolations);
+    }
 
     [Fact]
     public async Task A_wrong_key_shows_an_error_and_nothing_else()

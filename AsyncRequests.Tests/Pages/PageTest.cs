@@ -10,6 +10,7 @@ namespace AsyncRequests.Tests.Pages;
 public abstract class PageTest(TestServers servers, Browser browser) : IAsyncLifetime
 {
     private readonly List<string> _dialogs = [];
+    private readonly List<string> _policyViolations = [];
     private IBrowserContext? _context;
 
     protected Infrastructure.Pipeline Pipeline { get; private set; } = null!;
@@ -18,6 +19,12 @@ public abstract class PageTest(TestServers servers, Browser browser) : IAsyncLif
 
     /// <summary>Messages of every alert, confirm or prompt the page opened; injected script would open one.</summary>
     protected IReadOnlyList<string> Dialogs => _dialogs;
+
+    /// <summary>
+    /// Every Content-Security-Policy violation the page reported: a blocked inline script, style or
+    /// handler, or a load from elsewhere. The browser blocks them, so a violation is a broken page.
+    /// </summary>
+    protected IReadOnlyList<string> PolicyViolations => _policyViolations;
 
     protected virtual IReadOnlyDictionary<string, string?>? Settings => null;
 
@@ -30,6 +37,18 @@ public abstract class PageTest(TestServers servers, Browser browser) : IAsyncLif
         {
             _dialogs.Add(dialog.Message);
             await dialog.DismissAsync();
+        };
+        await Page.ExposeFunctionAsync("reportPolicyViolation", (string violation) => _policyViolations.Add(violation));
+        await Page.AddInitScriptAsync("""
+            document.addEventListener("securitypolicyviolation", e =>
+              reportPolicyViolation(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} in ${e.sourceFile}:${e.lineNumber}`));
+            """);
+        Page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal))
+            {
+                _policyViolations.Add(message.Text);
+            }
         };
     }
 

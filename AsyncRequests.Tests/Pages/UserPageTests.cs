@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using AsyncRequests.Api;
 using AsyncRequests.Tests.Infrastructure;
 using Microsoft.Playwright;
 
@@ -34,6 +35,28 @@ public sealed class UserPageTests(TestServers servers, Browser browser) : PageTe
     }
 
     [Fact]
+    public async Task The_page_works_under_its_content_security_policy_without_a_violation()
+    {
+        var response = await Page.GotoAsync("/");
+
+        Assert.Equal(SecurityHeaders.ContentSecurityPolicy, await response!.HeaderValueAsync("Content-Security-Policy"));
+        await Page.SelectOptionAsync("#type", "multiply");
+        await Page.ClickAsync("button[type=submit]");
+        await Expect(LatestRequest.Locator(".status")).ToHaveTextAsync("succeeded");
+        Assert.Empty(PolicyViolations);
+    }
+
+    [Fact]
+    public async Task The_API_reference_works_under_its_looser_policy_without_a_violation()
+    {
+        var response = await Page.GotoAsync("/scalar", new() { WaitUntil = WaitUntilState.NetworkIdle });
+
+        Assert.Equal(SecurityHeaders.ApiReferencePolicy, await response!.HeaderValueAsync("Content-Security-Policy"));
+        await Expect(Page.GetByText("AsyncRequests.Api").First).ToBeVisibleAsync();
+        Assert.Empty(PolicyViolations);
+    }
+
+    [Fact]
     public async Task A_validation_error_is_shown_against_its_field()
     {
         await Page.GotoAsync("/");
@@ -44,7 +67,7 @@ public sealed class UserPageTests(TestServers servers, Browser browser) : PageTe
 
         var num1 = Page.Locator("#field-num1");
         await Expect(num1).ToHaveAttributeAsync("aria-invalid", "true");
-        await Expect(Page.Locator("[data-field='input.num1']")).ToContainTextAsync("Num1 must be between");
+        await Expect(Page.Locator("[data-field='input.num1']")).ToContainTextAsync("must be at least -1000000000000000 and at most 1000000000000000");
         await Expect(Page.Locator("[data-field='input.num2']")).ToBeEmptyAsync();
         await Expect(Page.Locator("#requests > li")).ToHaveCountAsync(0);
     }
