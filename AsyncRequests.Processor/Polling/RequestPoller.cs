@@ -18,6 +18,8 @@ public sealed class RequestPoller(
     TimeProvider time,
     ILogger<RequestPoller> logger) : QueuePoller(sqs, topology, database, receiveLoops, lifetime, time, logger)
 {
+    protected override string QueueDescription => "request queue";
+
     protected override int MaxConcurrency => options.Value.MaxConcurrency;
 
     protected override TimeSpan DrainTimeout => TimeSpan.FromSeconds(options.Value.DrainTimeoutSeconds);
