@@ -1,6 +1,7 @@
 using System.Net;
 using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
 
 namespace AsyncRequests.Tests.Faults;
 
@@ -43,5 +44,25 @@ public sealed class StartupOutageTests(TestServers servers)
 
         Assert.Equal(Enumerable.Repeat(RequestStatus.Succeeded, ids.Count), statuses);
         await ProcessHttp.WaitForHealthAsync(health, HttpStatusCode.OK, "Processor");
+    }
+
+    [Fact]
+    public async Task An_api_started_while_PostgreSQL_is_down_waits_to_migrate_and_then_takes_requests()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var logs = new CapturedLogs();
+        await using var postgres = await PostgresServer.StartAsync(ct);
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, postgres: postgres, configureServices: logs.AddTo);
+        await postgres.StopAsync(ct);
+
+        var restarting = Task.Run(() => pipeline.RestartApiAsync(new Dictionary<string, string?>()), ct);
+        await Eventually.HoldsAsync(
+            () => restarting.IsCompleted || logs.Entries.Any(e => e.Level == LogLevel.Warning && e.Message.Contains("migrations", StringComparison.Ordinal)),
+            () => "The restarted Api neither failed nor waited for the database.");
+        await postgres.StartAgainAsync(ct);
+        await restarting;
+
+        var done = await pipeline.WaitForTerminalAsync(await pipeline.SubmitAsync("multiply", new { num1 = 6, num2 = 7 }), TimeSpan.FromSeconds(60));
+        Assert.Equal(RequestStatus.Succeeded, done.Status);
     }
 }
