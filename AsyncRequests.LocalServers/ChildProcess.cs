@@ -43,20 +43,23 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>Sends SIGTERM without waiting for the process to exit.</summary>
-    public Task SignalTerminateAsync(CancellationToken ct) =>
-        RunAsync("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], Environment.CurrentDirectory, ct);
+    public Task SignalTerminateAsync(CancellationToken ct) => SignalAsync(_process.Id, "TERM", ct);
 
-    /// <summary>Waits until the process has written a line that <paramref name="matches"/>; fails after <paramref name="timeout"/>.</summary>
-    public async Task WaitForOutputAsync(Func<string, bool> matches, TimeSpan timeout)
+    /// <summary>Sends a signal (<c>STOP</c>, <c>CONT</c>, <c>TERM</c>...) to any process, as <c>kill -SIGNAL pid</c> does.</summary>
+    public static Task SignalAsync(int processId, string signal, CancellationToken ct) =>
+        RunAsync("kill", [$"-{signal}", processId.ToString(System.Globalization.CultureInfo.InvariantCulture)], Environment.CurrentDirectory, ct);
+
+    /// <summary>Waits until the process has written a line that <paramref name="matches"/> and returns it; fails after <paramref name="timeout"/>.</summary>
+    public async Task<string> WaitForOutputAsync(Func<string, bool> matches, TimeSpan timeout)
     {
         using var deadline = new CancellationTokenSource(timeout);
         while (true)
         {
             lock (_lines)
             {
-                if (_lines.Any(matches))
+                if (_lines.FirstOrDefault(matches) is { } line)
                 {
-                    return;
+                    return line;
                 }
             }
 

@@ -35,10 +35,18 @@ public sealed class ProcessorOptions : IValidatableObject
 
     /// <summary>
     /// Per request type, the most handlers of that type one instance runs at once, so that slow types
-    /// cannot take every slot (<c>Processor:TypeConcurrency:text-analysis = 2</c>). Unlisted types are
-    /// limited by <see cref="MaxConcurrency"/> only.
+    /// cannot take every slot (<c>Processor:TypeConcurrency:text-analysis = 2</c>). An unlisted type may
+    /// take all slots but one (see <see cref="ConcurrencyLimitOf"/>).
     /// </summary>
     public Dictionary<string, int> TypeConcurrency { get; set; } = [];
+
+    /// <summary>
+    /// The most handlers of <paramref name="type"/> one instance runs at once: its
+    /// <see cref="TypeConcurrency"/>, or else <see cref="MaxConcurrency"/> - 1, so that a full set of slow
+    /// requests of one type always leaves a slot for a request of another type.
+    /// </summary>
+    public int ConcurrencyLimitOf(string type) =>
+        TypeConcurrency.TryGetValue(type, out var limit) ? limit : Math.Max(1, MaxConcurrency - 1);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

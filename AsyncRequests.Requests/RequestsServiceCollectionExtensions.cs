@@ -33,7 +33,7 @@ public static class RequestsServiceCollectionExtensions
         builder.Services.AddPooledDbContextFactory<RequestsDbContext>((services, options) =>
             options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<RequestsDbContext>>().CreateDbContext());
-        builder.Services.AddHealthChecks().AddDbContextCheck<RequestsDbContext>(ConnectionStringName);
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(ConnectionStringName);
         builder.Services.AddOpenTelemetry()
             .WithTracing(tracing => tracing.AddSource(RequestTelemetry.Name).AddNpgsql())
             .WithMetrics(metrics => metrics.AddMeter(RequestTelemetry.Name));

@@ -33,6 +33,8 @@ public sealed partial class DeadLetterPoller(
 
     private static readonly TimeSpan s_lookAgain = TimeSpan.FromSeconds(1);
 
+    protected override string QueueDescription => "dead-letter queue";
+
     protected override int MaxConcurrency => 2;
 
     protected override TimeSpan DrainTimeout => TimeSpan.FromSeconds(options.Value.DrainTimeoutSeconds);

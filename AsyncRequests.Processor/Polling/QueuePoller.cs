@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Threading.Channels;
-using Amazon.Runtime;
 using Amazon.SQS;
 using Amazon.SQS.Model;
 using AsyncRequests.Processor.Processing;
@@ -11,12 +7,13 @@ using AsyncRequests.Requests.Storage;
 namespace AsyncRequests.Processor.Polling;
 
 /// <summary>
-/// Owns one queue. It long-polls for full batches into a small local buffer whenever a handler slot
-/// would otherwise idle, starts buffered messages together as slots (and their group's concurrency
-/// limit) allow, and settles each as <see cref="HandleAsync"/> decides. One heartbeat keeps every
-/// message it holds hidden. It stops receiving while the database is unreachable. When the
-/// application starts stopping it stops receiving at once, hands back what has not started, lets
-/// running handlers finish within the drain timeout, and then hands the rest back.
+/// Owns one queue. It finds the queue (waiting out an unreachable SQS), long-polls for full batches into
+/// the <see cref="HeldMessages"/> buffer whenever a handler slot would otherwise idle, starts buffered
+/// messages together as slots (and their group's concurrency limit) allow, and settles each as
+/// <see cref="HandleAsync"/> decides; the <see cref="MessageHeartbeat"/> keeps what it holds hidden. It
+/// stops receiving while the database is unreachable. When the application starts stopping it stops
+/// receiving at once, hands back what has not started, lets running handlers finish within the drain
+/// timeout, and then hands the rest back.
 /// </summary>
 public abstract partial class QueuePoller(
     IAmazonSQS sqs,
@@ -28,32 +25,23 @@ public abstract partial class QueuePoller(
     ILogger logger) : BackgroundService
 {
     private const int MaxMessagesPerReceive = 10;
-    // Doubled per failure in a row: 1 s after the first, up to FailureBackoff.Max.
-    private static readonly TimeSpan s_receiveRetryBase = TimeSpan.FromMilliseconds(500);
 
-    private readonly Lock _gate = new();
-    private readonly List<InFlightMessage> _buffer = [];
-    private readonly Dictionary<string, int> _runningPerGroup = [];
-    private readonly HashSet<InFlightMessage> _held = [];
-    private readonly Channel<bool> _slotFreed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly TaskCompletionSource _allSettled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Doubled per failure in a row: 1 s after the first, up to FailureBackoff.Max.
+    private static readonly TimeSpan s_retryBase = TimeSpan.FromMilliseconds(500);
+
     private readonly CancellationTokenSource _handOver = new();
-    private int _running;
-    private bool _stopping;
     private volatile bool _databaseUnavailable;
 
     protected TimeProvider Time { get; } = time;
+
+    /// <summary>How the queue is named in health reports and logs.</summary>
+    protected abstract string QueueDescription { get; }
 
     protected abstract int MaxConcurrency { get; }
 
     protected abstract TimeSpan DrainTimeout { get; }
 
     protected abstract int WaitTimeSeconds { get; }
-
-    private TimeSpan HeartbeatInterval => TimeSpan.FromSeconds(Math.Max(1, topology.VisibilityTimeout.TotalSeconds / 3));
-
-    /// <summary>Buffered messages beyond this many (those held back by a concurrency limit) go back to the queue for a while.</summary>
-    private int BufferCapacity => MaxConcurrency + MaxMessagesPerReceive;
 
     protected abstract string QueueUrlOf(QueueUrls urls);
 
@@ -87,32 +75,36 @@ public abstract partial class QueuePoller(
         try
         {
             await database.WaitUntilReadyAsync(stopping.Token);
-            queueUrl = QueueUrlOf(await topology.GetUrlsAsync(stopping.Token));
+            queueUrl = await FindQueueAsync(stopping.Token);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
             return;
         }
-        catch (Exception e) when (IsFatal(e))
+        catch (Exception e) when (SqsErrors.IsFatal(e))
         {
             StopLoudly(e);
             return;
         }
 
+        // Buffered messages beyond a receive's worth over the slots (those held back by a concurrency limit) go back to the queue for a while.
+        var held = new HeldMessages(MaxConcurrency, MaxConcurrency + MaxMessagesPerReceive, ConcurrencyLimitOf, Time);
+        var visibility = new MessageVisibility(sqs, queueUrl, logger);
         var deleter = new MessageDeleter(sqs, queueUrl, logger);
         var deleting = deleter.RunAsync();
+        var heartbeat = new MessageHeartbeat(held, visibility, KeepAliveAsync, topology.VisibilityTimeout, Time, logger);
         using var heartbeatStop = new CancellationTokenSource();
-        var heartbeat = HeartbeatAsync(queueUrl, heartbeatStop.Token);
+        var beating = heartbeat.RunAsync(heartbeatStop.Token);
         LogStarted(logger, queueUrl, MaxConcurrency);
 
-        var receiving = ReceiveUntilStoppedAsync(queueUrl, deleter, stopping.Token);
+        var receiving = ReceiveUntilStoppedAsync(queueUrl, held, visibility, deleter, heartbeat.Interval, stopping.Token);
         await WhenCancelledAsync(stopping.Token);
-        await DrainAsync(queueUrl);
+        await DrainAsync(queueUrl, held, visibility);
 
         // The outstanding long poll is never abandoned (see ReceiveAsync); what it brings goes straight back.
         await receiving;
         await heartbeatStop.CancelAsync();
-        await heartbeat;
+        await beating;
         deleter.Complete();
         await deleting;
         LogStopped(logger, queueUrl);
@@ -146,32 +138,51 @@ public abstract partial class QueuePoller(
         return cancelled.Task;
     }
 
-    private async Task DrainAsync(string queueUrl)
+    /// <summary>
+    /// The queue's URL, waiting out an SQS that is unreachable or failing with the receive loop's
+    /// backoff (and reporting it through the health check) until it answers. Only a fatal error throws.
+    /// </summary>
+    private async Task<string> FindQueueAsync(CancellationToken stopping)
     {
-        List<InFlightMessage> unstarted;
-        int running;
-        lock (_gate)
+        var failures = 0;
+        while (true)
         {
-            _stopping = true;
-            unstarted = [.. _buffer];
-            _buffer.Clear();
-            running = _running;
-            if (_running == 0)
+            try
             {
-                _allSettled.TrySetResult();
-            }
-        }
+                var queueUrl = QueueUrlOf(await topology.GetUrlsAsync(stopping));
+                if (failures > 0)
+                {
+                    receiveLoops.Recovered(QueueDescription);
+                    LogQueueFound(logger, queueUrl, failures);
+                }
 
-        await HandBackAsync(queueUrl, unstarted, TimeSpan.Zero);
-        LogDraining(logger, queueUrl, running, DrainTimeout.TotalSeconds);
-        if (await Task.WhenAny(_allSettled.Task, Task.Delay(DrainTimeout, Time, CancellationToken.None)) != _allSettled.Task)
-        {
-            await _handOver.CancelAsync();
-            await _allSettled.Task;
+                return queueUrl;
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested && SqsErrors.IsTransient(e))
+            {
+                failures++;
+                var delay = FailureBackoff.After(failures, s_retryBase);
+                receiveLoops.Failing(QueueDescription, $"SQS did not answer the lookup of the queue {failures} time(s) in a row: {e.Message}");
+                LogQueueNotFound(logger, QueueDescription, failures, delay.TotalSeconds, e);
+                await Task.Delay(delay, Time, stopping);
+            }
         }
     }
 
-    private async Task ReceiveUntilStoppedAsync(string queueUrl, MessageDeleter deleter, CancellationToken stopping)
+    private async Task DrainAsync(string queueUrl, HeldMessages held, MessageVisibility visibility)
+    {
+        var (unstarted, running) = held.Stop();
+        await HandBackAsync(held, visibility, unstarted, TimeSpan.Zero);
+        LogDraining(logger, queueUrl, running, DrainTimeout.TotalSeconds);
+        if (await Task.WhenAny(held.AllSettled, Task.Delay(DrainTimeout, Time, CancellationToken.None)) != held.AllSettled)
+        {
+            await _handOver.CancelAsync();
+            await held.AllSettled;
+        }
+    }
+
+    private async Task ReceiveUntilStoppedAsync(
+        string queueUrl, HeldMessages held, MessageVisibility visibility, MessageDeleter deleter, TimeSpan handBackDelay, CancellationToken stopping)
     {
         var consecutiveFailures = 0;
         while (!stopping.IsCancellationRequested)
@@ -179,7 +190,7 @@ public abstract partial class QueuePoller(
             List<Message> messages;
             try
             {
-                await WaitForIdleSlotAsync(stopping);
+                await held.WaitForIdleSlotAsync(stopping);
                 if (_databaseUnavailable)
                 {
                     await database.WaitUntilReadyAsync(stopping);
@@ -187,22 +198,23 @@ public abstract partial class QueuePoller(
                 }
 
                 messages = await ReceiveAsync(queueUrl);
-                receiveLoops.ReceiveCompleted(queueUrl);
+                receiveLoops.ReceiveCompleted(QueueDescription);
                 consecutiveFailures = 0;
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception e) when (IsFatal(e))
+            catch (Exception e) when (SqsErrors.IsFatal(e))
             {
                 StopLoudly(e);
                 return;
             }
-            catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException)
+            catch (Exception e) when (SqsErrors.IsTransient(e))
             {
                 consecutiveFailures++;
-                var delay = FailureBackoff.After(consecutiveFailures, s_receiveRetryBase);
+                var delay = FailureBackoff.After(consecutiveFailures, s_retryBase);
+                receiveLoops.Failing(QueueDescription, $"Receiving failed {consecutiveFailures} time(s) in a row: {e.Message}");
                 LogReceiveFailed(logger, queueUrl, consecutiveFailures, delay.TotalSeconds, e);
                 try
                 {
@@ -217,30 +229,15 @@ public abstract partial class QueuePoller(
             }
 
             var received = messages.Select(m => new InFlightMessage(m, queueUrl, ConcurrencyGroupOf(m), Time.GetTimestamp())).ToList();
-            List<InFlightMessage> overflow;
-            lock (_gate)
-            {
-                if (_stopping)
-                {
-                    overflow = received;
-                }
-                else
-                {
-                    _held.UnionWith(received);
-                    _buffer.AddRange(received);
-                    overflow = [];
-                }
-            }
-
-            if (overflow.Count > 0)
+            if (!held.TryBuffer(received))
             {
                 // Received while stopping: straight back rather than start work now.
-                await HandBackAsync(queueUrl, overflow, TimeSpan.Zero);
+                await visibility.ChangeAsync(received, TimeSpan.Zero);
                 return;
             }
 
-            Dispatch(deleter);
-            await HandBackAsync(queueUrl, TakeOverflow(), HeartbeatInterval);
+            Dispatch(held, deleter);
+            await HandBackAsync(held, visibility, held.TakeOverflow(), handBackDelay);
         }
     }
 
@@ -263,52 +260,10 @@ public abstract partial class QueuePoller(
         return response.Messages ?? [];
     }
 
-    /// <summary>Waits until a handler slot is free that no buffered message will take: only then is a receive worth its wait.</summary>
-    private async Task WaitForIdleSlotAsync(CancellationToken stopping)
+    /// <summary>Starts, together, every buffered message a free slot and its group's limit allow.</summary>
+    private void Dispatch(HeldMessages held, MessageDeleter deleter)
     {
-        while (true)
-        {
-            lock (_gate)
-            {
-                if (_buffer.Count(CanStart) < MaxConcurrency - _running)
-                {
-                    return;
-                }
-            }
-
-            await _slotFreed.Reader.ReadAsync(stopping);
-        }
-    }
-
-    private bool CanStart(InFlightMessage message) =>
-        message.ConcurrencyGroup is not { } group || _runningPerGroup.GetValueOrDefault(group) < ConcurrencyLimitOf(group);
-
-    /// <summary>Starts, together, every buffered message a free slot and its group's limit allow, oldest first.</summary>
-    private void Dispatch(MessageDeleter deleter)
-    {
-        var starting = new List<InFlightMessage>();
-        lock (_gate)
-        {
-            for (var i = 0; i < _buffer.Count && _running < MaxConcurrency && !_stopping;)
-            {
-                var message = _buffer[i];
-                if (!CanStart(message))
-                {
-                    i++;
-                    continue;
-                }
-
-                _buffer.RemoveAt(i);
-                _running++;
-                if (message.ConcurrencyGroup is { } group)
-                {
-                    _runningPerGroup[group] = _runningPerGroup.GetValueOrDefault(group) + 1;
-                }
-
-                starting.Add(message);
-            }
-        }
-
+        var starting = held.TakeStartable();
         if (starting.Count == 0)
         {
             return;
@@ -317,11 +272,11 @@ public abstract partial class QueuePoller(
         var handlings = StartAll(starting, _handOver.Token);
         for (var i = 0; i < starting.Count; i++)
         {
-            _ = SettleAsync(starting[i], handlings[i], deleter);
+            _ = SettleAsync(starting[i], handlings[i], held, deleter);
         }
     }
 
-    private async Task SettleAsync(InFlightMessage message, Task<MessageDisposition> handling, MessageDeleter deleter)
+    private async Task SettleAsync(InFlightMessage message, Task<MessageDisposition> handling, HeldMessages held, MessageDeleter deleter)
     {
         try
         {
@@ -343,131 +298,22 @@ public abstract partial class QueuePoller(
         }
         finally
         {
-            lock (_gate)
-            {
-                _held.Remove(message);
-                _running--;
-                if (message.ConcurrencyGroup is { } group)
-                {
-                    _runningPerGroup[group]--;
-                }
-
-                if (_stopping && _running == 0)
-                {
-                    _allSettled.TrySetResult();
-                }
-            }
-
-            _slotFreed.Writer.TryWrite(true);
-            Dispatch(deleter);
-        }
-    }
-
-    /// <summary>Keeps every held message hidden (after <see cref="KeepAliveAsync"/>, so a lease never outlives its message), and lets go of messages that waited too long.</summary>
-    private async Task HeartbeatAsync(string queueUrl, CancellationToken stop)
-    {
-        using var timer = new PeriodicTimer(HeartbeatInterval, Time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stop))
-            {
-                try
-                {
-                    await KeepAliveAsync(stop);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // A missed beat is survivable: the visibility outlasts two more.
-                    LogHeartbeatFailed(logger, queueUrl, e);
-                }
-
-                await HandBackAsync(queueUrl, TakeStale(), TimeSpan.Zero);
-                List<InFlightMessage> held;
-                lock (_gate)
-                {
-                    held = [.. _held.Where(m => !m.Abandoned)];
-                }
-
-                await ChangeVisibilityAsync(queueUrl, held, topology.VisibilityTimeout);
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-        }
-    }
-
-    /// <summary>Buffered messages that could run but found no free slot for a whole visibility timeout: another instance may have one.</summary>
-    private List<InFlightMessage> TakeStale()
-    {
-        lock (_gate)
-        {
-            var stale = _buffer.Where(m => CanStart(m) && Time.GetElapsedTime(m.ReceivedAt) > topology.VisibilityTimeout).ToList();
-            _buffer.RemoveAll(stale.Contains);
-            return stale;
-        }
-    }
-
-    /// <summary>The newest buffered messages beyond the buffer's capacity (held back by a concurrency limit).</summary>
-    private List<InFlightMessage> TakeOverflow()
-    {
-        lock (_gate)
-        {
-            if (_buffer.Count <= BufferCapacity)
-            {
-                return [];
-            }
-
-            var overflow = _buffer[BufferCapacity..];
-            _buffer.RemoveRange(BufferCapacity, overflow.Count);
-            return overflow;
+            held.Settled(message);
+            Dispatch(held, deleter);
         }
     }
 
     /// <summary>Lets go of messages that were not started: visible again after <paramref name="delay"/>, no receive of this instance spent on work.</summary>
-    private async Task HandBackAsync(string queueUrl, List<InFlightMessage> messages, TimeSpan delay)
+    private static async Task HandBackAsync(HeldMessages held, MessageVisibility visibility, List<InFlightMessage> messages, TimeSpan delay)
     {
         if (messages.Count == 0)
         {
             return;
         }
 
-        lock (_gate)
-        {
-            _held.ExceptWith(messages);
-        }
-
-        await ChangeVisibilityAsync(queueUrl, messages, delay);
+        held.Release(messages);
+        await visibility.ChangeAsync(messages, delay);
     }
-
-    private async Task ChangeVisibilityAsync(string queueUrl, List<InFlightMessage> messages, TimeSpan visibility)
-    {
-        foreach (var chunk in messages.Chunk(MaxMessagesPerReceive))
-        {
-            var entries = chunk.Select((m, i) => new ChangeMessageVisibilityBatchRequestEntry
-            {
-                Id = i.ToString(CultureInfo.InvariantCulture),
-                ReceiptHandle = m.Message.ReceiptHandle,
-                VisibilityTimeout = (int)Math.Ceiling(visibility.TotalSeconds),
-            }).ToList();
-            try
-            {
-                var response = await sqs.ChangeMessageVisibilityBatchAsync(queueUrl, entries, CancellationToken.None);
-                foreach (var failed in response.Failed ?? [])
-                {
-                    LogVisibilityFailed(logger, chunk[int.Parse(failed.Id, CultureInfo.InvariantCulture)].Message.MessageId, failed.Code, failed.Message);
-                }
-            }
-            catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException)
-            {
-                LogVisibilityBatchFailed(logger, chunk.Length, e);
-            }
-        }
-    }
-
-    /// <summary>Errors no retry can fix: a missing queue or missing permissions.</summary>
-    private static bool IsFatal(Exception e) =>
-        e is QueueDoesNotExistException
-        || (e is AmazonServiceException service && (service.StatusCode == HttpStatusCode.Forbidden || service.ErrorCode is "AccessDenied" or "AccessDeniedException"));
 
     private void StopLoudly(Exception e)
     {
@@ -479,20 +325,17 @@ public abstract partial class QueuePoller(
     [LoggerMessage(Level = LogLevel.Information, Message = "Polling {QueueUrl} with up to {MaxConcurrency} handlers")]
     private static partial void LogStarted(ILogger logger, string queueUrl, int maxConcurrency);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Finding the {Queue} failed {Failures} time(s) in a row; retrying in {DelaySeconds}s")]
+    private static partial void LogQueueNotFound(ILogger logger, string queue, int failures, double delaySeconds, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Found {QueueUrl} after {Failures} failed attempts")]
+    private static partial void LogQueueFound(ILogger logger, string queueUrl, int failures);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Receiving from {QueueUrl} failed {Failures} time(s) in a row; retrying in {DelaySeconds}s")]
     private static partial void LogReceiveFailed(ILogger logger, string queueUrl, int failures, double delaySeconds, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Handling message {MessageId} failed; it will be delivered again")]
     private static partial void LogMessageFailed(ILogger logger, string messageId, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Heartbeat for the messages of {QueueUrl} failed")]
-    private static partial void LogHeartbeatFailed(ILogger logger, string queueUrl, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not change the visibility of message {MessageId} ({Code}: {Reason})")]
-    private static partial void LogVisibilityFailed(ILogger logger, string messageId, string code, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not change the visibility of {Count} messages")]
-    private static partial void LogVisibilityBatchFailed(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The queue cannot be used (missing queue or access denied); stopping the Processor")]
     private static partial void LogFatal(ILogger logger, Exception exception);

@@ -18,6 +18,8 @@ public sealed class RequestPoller(
     TimeProvider time,
     ILogger<RequestPoller> logger) : QueuePoller(sqs, topology, database, receiveLoops, lifetime, time, logger)
 {
+    protected override string QueueDescription => "request queue";
+
     protected override int MaxConcurrency => options.Value.MaxConcurrency;
 
     protected override TimeSpan DrainTimeout => TimeSpan.FromSeconds(options.Value.DrainTimeoutSeconds);
@@ -31,10 +33,7 @@ public sealed class RequestPoller(
 
     protected override Task KeepAliveAsync(CancellationToken cancellationToken) => processor.RenewLeasesAsync(cancellationToken);
 
-    protected override string? ConcurrencyGroupOf(Message message) =>
-        options.Value.TypeConcurrency.Count > 0 && RequestMessage.TryParse(message.Body) is { } request && options.Value.TypeConcurrency.ContainsKey(request.Type)
-            ? request.Type
-            : null;
+    protected override string? ConcurrencyGroupOf(Message message) => RequestMessage.TryParse(message.Body)?.Type;
 
-    protected override int ConcurrencyLimitOf(string group) => options.Value.TypeConcurrency[group];
+    protected override int ConcurrencyLimitOf(string group) => options.Value.ConcurrencyLimitOf(group);
 }

@@ -39,4 +39,42 @@ public sealed class TypeConcurrencyTests(TestServers servers)
         Assert.Equal(2, others.Count(d => d.Status == RequestStatus.Processing));
         Assert.All(others.Where(d => d.Status != RequestStatus.Processing), d => Assert.Equal((RequestStatus.Pending, 0), (d.Status, d.Attempts)));
     }
+
+    [Fact]
+    public async Task With_default_settings_a_short_request_completes_while_slow_requests_take_every_other_slot()
+    {
+        // No TypeConcurrency and the default MaxConcurrency (8): one more slow request than there are slots.
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers);
+        var slow = new List<Guid>();
+        for (var i = 0; i < 9; i++)
+        {
+            slow.Add(await pipeline.SubmitAsync("text-analysis", new { text = $"slow document {i}", delayMs = 60_000 }));
+        }
+
+        await Eventually.HoldsAsync(
+            async () => await CountProcessingAsync(pipeline, slow) >= 7,
+            () => "The slow requests never took the slots.");
+
+        var quick = await pipeline.SubmitAsync("multiply", new { num1 = 2, num2 = 21 });
+        var done = await pipeline.WaitForTerminalAsync(quick);
+        Assert.Equal(RequestStatus.Succeeded, done.Status);
+
+        // Done while the slow ones still run, one slot short of all: none of them has finished.
+        Assert.Equal(7, await CountProcessingAsync(pipeline, slow));
+        foreach (var id in slow)
+        {
+            Assert.False((await pipeline.GetAsync(id)).Status.IsTerminal());
+        }
+    }
+
+    private static async Task<int> CountProcessingAsync(Infrastructure.Pipeline pipeline, List<Guid> ids)
+    {
+        var processing = 0;
+        foreach (var id in ids)
+        {
+            processing += (await pipeline.GetAsync(id)).Status == RequestStatus.Processing ? 1 : 0;
+        }
+
+        return processing;
+    }
 }

@@ -1,0 +1,171 @@
+using System.Threading.Channels;
+
+namespace AsyncRequests.Processor.Polling;
+
+/// <summary>
+/// The messages one poller holds, and its handler slots: received messages wait in a small buffer until
+/// a slot (and their group's concurrency limit) allows, then run until settled. Every held message is
+/// kept hidden by the heartbeat; one that is let go is no longer held.
+/// </summary>
+internal sealed class HeldMessages(int maxConcurrency, int bufferCapacity, Func<string, int> concurrencyLimitOf, TimeProvider time)
+{
+    private readonly Lock _gate = new();
+    private readonly List<InFlightMessage> _buffer = [];
+    private readonly Dictionary<string, int> _runningPerGroup = [];
+    private readonly HashSet<InFlightMessage> _held = [];
+    private readonly Channel<bool> _slotFreed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly TaskCompletionSource _allSettled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _running;
+    private bool _stopping;
+
+    /// <summary>Completes once stopping and no handler runs any more.</summary>
+    public Task AllSettled => _allSettled.Task;
+
+    /// <summary>Waits until a handler slot is free that no buffered message will take: only then is a receive worth its wait.</summary>
+    public async Task WaitForIdleSlotAsync(CancellationToken stopping)
+    {
+        while (true)
+        {
+            lock (_gate)
+            {
+                if (_buffer.Count(CanStart) < maxConcurrency - _running)
+                {
+                    return;
+                }
+            }
+
+            await _slotFreed.Reader.ReadAsync(stopping);
+        }
+    }
+
+    /// <summary>Buffers what a receive brought; false (nothing taken) once stopping.</summary>
+    public bool TryBuffer(List<InFlightMessage> received)
+    {
+        lock (_gate)
+        {
+            if (_stopping)
+            {
+                return false;
+            }
+
+            _held.UnionWith(received);
+            _buffer.AddRange(received);
+            return true;
+        }
+    }
+
+    /// <summary>Takes every buffered message a free slot and its group's limit allow, oldest first, and counts them as running.</summary>
+    public List<InFlightMessage> TakeStartable()
+    {
+        var starting = new List<InFlightMessage>();
+        lock (_gate)
+        {
+            for (var i = 0; i < _buffer.Count && _running < maxConcurrency && !_stopping;)
+            {
+                var message = _buffer[i];
+                if (!CanStart(message))
+                {
+                    i++;
+                    continue;
+                }
+
+                _buffer.RemoveAt(i);
+                _running++;
+                if (message.ConcurrencyGroup is { } group)
+                {
+                    _runningPerGroup[group] = _runningPerGroup.GetValueOrDefault(group) + 1;
+                }
+
+                starting.Add(message);
+            }
+        }
+
+        return starting;
+    }
+
+    /// <summary>A running message was settled: its slot is free again.</summary>
+    public void Settled(InFlightMessage message)
+    {
+        lock (_gate)
+        {
+            _held.Remove(message);
+            _running--;
+            if (message.ConcurrencyGroup is { } group)
+            {
+                _runningPerGroup[group]--;
+            }
+
+            if (_stopping && _running == 0)
+            {
+                _allSettled.TrySetResult();
+            }
+        }
+
+        _slotFreed.Writer.TryWrite(true);
+    }
+
+    /// <summary>Starts nothing more; returns the buffered messages (to hand back) and how many run.</summary>
+    public (List<InFlightMessage> Unstarted, int Running) Stop()
+    {
+        lock (_gate)
+        {
+            _stopping = true;
+            var unstarted = _buffer.ToList();
+            _buffer.Clear();
+            if (_running == 0)
+            {
+                _allSettled.TrySetResult();
+            }
+
+            return (unstarted, _running);
+        }
+    }
+
+    /// <summary>Buffered messages that could run but found no free slot for <paramref name="waitedLongerThan"/>: another instance may have one.</summary>
+    public List<InFlightMessage> TakeStale(TimeSpan waitedLongerThan)
+    {
+        lock (_gate)
+        {
+            var stale = _buffer.Where(m => CanStart(m) && time.GetElapsedTime(m.ReceivedAt) > waitedLongerThan).ToList();
+            _buffer.RemoveAll(stale.Contains);
+            return stale;
+        }
+    }
+
+    /// <summary>The newest buffered messages beyond the buffer's capacity (held back by a concurrency limit).</summary>
+    public List<InFlightMessage> TakeOverflow()
+    {
+        lock (_gate)
+        {
+            if (_buffer.Count <= bufferCapacity)
+            {
+                return [];
+            }
+
+            var overflow = _buffer[bufferCapacity..];
+            _buffer.RemoveRange(bufferCapacity, overflow.Count);
+            return overflow;
+        }
+    }
+
+    /// <summary>No longer held: the heartbeat stops keeping them hidden.</summary>
+    public void Release(IEnumerable<InFlightMessage> messages)
+    {
+        lock (_gate)
+        {
+            _held.ExceptWith(messages);
+        }
+    }
+
+    /// <summary>The held messages whose visibility the heartbeat extends.</summary>
+    public List<InFlightMessage> ToKeepHidden()
+    {
+        lock (_gate)
+        {
+            return [.. _held.Where(m => !m.Abandoned)];
+        }
+    }
+
+    private bool CanStart(InFlightMessage message) =>
+        message.ConcurrencyGroup is not { } group || _runningPerGroup.GetValueOrDefault(group) < concurrencyLimitOf(group);
+}
