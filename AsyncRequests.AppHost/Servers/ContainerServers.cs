@@ -19,27 +19,23 @@ internal static partial class ContainerServers
             .WithDataVolume()
             .AddDatabase("requestsdb");
 
-        builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
+        // Said before the containers start: without a container runtime they never do, and DCP's own message names
+        // only the runtime, not the way around it.
+        if (builder.ExecutionContext.IsRunMode)
         {
-            if (builder.ExecutionContext.IsRunMode && !new[] { "docker", "podman" }.Any(IsOnPath))
+            builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
             {
-                LogNoContainerRuntime(e.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ContainerServers)));
-            }
-
-            return Task.CompletedTask;
-        });
+                LogContainersNeedRuntime(e.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ContainerServers)));
+                return Task.CompletedTask;
+            });
+        }
 
         return new BackingServers(requestsDb, localstack.GetEndpoint("http"), localstack);
     }
 
-    private static bool IsOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Any(directory => File.Exists(Path.Combine(directory, name)));
-
-    [LoggerMessage(Level = LogLevel.Warning,
-        Message = "Neither docker nor podman is on PATH, so the postgres and localstack containers cannot start. "
-            + "To run PostgreSQL and the SQS emulator from this machine's binaries instead: "
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "postgres and localstack run in containers, which need Docker or Podman running. Without one, run "
+            + "PostgreSQL and the SQS emulator from this machine's binaries: "
             + "dotnet run --project AsyncRequests.AppHost --launch-profile local")]
-    private static partial void LogNoContainerRuntime(ILogger logger);
+    private static partial void LogContainersNeedRuntime(ILogger logger);
 }
