@@ -81,6 +81,28 @@ public sealed class AppHostModelTests
         AssertWaitsUntilHealthy(service, "localstack");
     }
 
+    // Both builds give the region: through Aspire.Hosting.AWS (the default), or directly with
+    // -p:UseAspireHostingAws=false. The former only in run mode, so the environment is gathered for a run.
+    [Theory]
+    [InlineData("api")]
+    [InlineData("processor")]
+    public async Task A_service_gets_the_AWS_region_when_run(string serviceName)
+    {
+        await using var builder = await CreateBuilderAsync();
+        var service = GetResource(builder, serviceName);
+
+        var context = new EnvironmentCallbackContext(
+            new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run),
+            service,
+            cancellationToken: TestContext.Current.CancellationToken);
+        foreach (var callback in service.Annotations.OfType<EnvironmentCallbackAnnotation>())
+        {
+            await callback.Callback(context);
+        }
+
+        Assert.Equal("us-east-1", context.EnvironmentVariables.GetValueOrDefault("AWS_REGION")?.ToString());
+    }
+
     // The processor's /health includes its pollers' readiness, so a replica whose receive loop stopped is unhealthy.
     [Theory]
     [InlineData("api")]

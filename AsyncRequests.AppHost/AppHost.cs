@@ -1,25 +1,15 @@
-using Amazon;
+using AsyncRequests.AppHost;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
-// LocalStack emulates SQS. The tag is pinned: LocalStack's images from 4.15 on (and `latest`) need an
-// account auth token, 4.12 runs without one.
-var localstack = builder.AddContainer("localstack", "localstack/localstack", "4.12.0")
-    .WithEnvironment("SERVICES", "sqs")
-    .WithHttpEndpoint(targetPort: 4566, name: "http")
-    .WithHttpHealthCheck("/_localstack/health");
+// PostgreSQL with the requests database, and SQS: in containers by default, or from the machine's binaries
+// with LocalServers=true (the `local` launch profile), for machines without a container engine.
+var servers = bool.TryParse(builder.Configuration["LocalServers"], out var localServers) && localServers
+    ? builder.AddLocalProcessServers()
+    : builder.AddContainerServers();
 
-var postgres = builder.AddPostgres("postgres")
-    .WithDataVolume();
-
-var requestsDb = postgres.AddDatabase("requestsdb");
-
-// Gives both services AWS_REGION, in run mode only: a published manifest does not carry it. Nothing here
-// talks to real AWS, so the startup check of real AWS credentials (an STS call from the AppHost) is switched
-// off; Aspire.Hosting.AWS 13.5 has no fluent WithSdkValidation for it yet.
-var awsConfig = builder.AddAWSSDKConfig()
-    .WithRegion(RegionEndpoint.USEast1);
-awsConfig.SDKValidationEnabled = false;
+var withAwsRegion = AwsRegion.Configure(builder);
+builder.EnableDashboardTelemetryApi();
 
 // Webhooks are signed with a Standard Webhooks secret, "whsec_" + base64 of the key. 32 letters and digits are
 // the base64 of a 24-byte key. The value is generated once and kept in this AppHost's user secrets, so receivers
@@ -31,8 +21,8 @@ var webhookSigningKey = builder.AddParameter(
     persist: true);
 
 var api = builder.AddProject<Projects.AsyncRequests_Api>("api")
-    .WithReference(requestsDb)
-    .WaitFor(requestsDb)
+    .WithReference(servers.RequestsDb)
+    .WaitFor(servers.RequestsDb)
     .WithEnvironment("Database__MigrateOnStartup", "true")
     .WithEnvironment("Webhooks__SigningSecrets__0", ReferenceExpression.Create($"whsec_{webhookSigningKey.Resource}"))
     .WithHttpHealthCheck("/health")
@@ -41,27 +31,29 @@ var api = builder.AddProject<Projects.AsyncRequests_Api>("api")
     .WithUrlForEndpoint("http", _ => new() { Url = "/admin", DisplayText = "Ops page" })
     .WithUrlForEndpoint("http", _ => new() { Url = "/scalar", DisplayText = "API reference (Scalar)" })
     .WithUrlForEndpoint("http", _ => new() { Url = "/openapi/v1.json", DisplayText = "OpenAPI document" });
-UseLocalStackSqs(api);
+UseSqs(api);
 
 // Competing consumers. The processor starts after the api, which applies the database migrations. Its /health
 // includes the pollers' readiness: a replica whose receive loop stopped shows as unhealthy.
 var processor = builder.AddProject<Projects.AsyncRequests_Processor>("processor")
     .WithReplicas(2)
-    .WithReference(requestsDb)
-    .WaitFor(requestsDb)
+    .WithReference(servers.RequestsDb)
+    .WaitFor(servers.RequestsDb)
     .WaitFor(api)
     .WithHttpHealthCheck("/health");
-UseLocalStackSqs(processor);
+UseSqs(processor);
 
 builder.Build().Run();
 
-// Points the AWS SDK's SQS client at LocalStack, with the dummy credentials LocalStack accepts. Each service
-// creates the queues it needs on startup.
-void UseLocalStackSqs(IResourceBuilder<ProjectResource> service) =>
+// Points the AWS SDK's SQS client at the emulator, with the dummy credentials it accepts. Each service creates
+// the queues it needs on startup.
+void UseSqs(IResourceBuilder<ProjectResource> service)
+{
+    withAwsRegion(service);
     service
-        .WithReference(awsConfig)
-        .WithEnvironment("AWS_ENDPOINT_URL_SQS", localstack.GetEndpoint("http"))
+        .WithEnvironment("AWS_ENDPOINT_URL_SQS", servers.Sqs)
         .WithEnvironment("AWS_ACCESS_KEY_ID", "test")
         .WithEnvironment("AWS_SECRET_ACCESS_KEY", "test")
         .WithEnvironment("Queue__AutoCreateQueues", "true")
-        .WaitFor(localstack);
+        .WaitFor(servers.SqsServer);
+}

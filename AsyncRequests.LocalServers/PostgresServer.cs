@@ -9,14 +9,11 @@ namespace AsyncRequests.LocalServers;
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
-    public const string Superuser = "postgres";
+    public const string Superuser = PostgresBinaries.Superuser;
     private const int StartTimeoutSeconds = 60;
 
     private readonly string _binDirectory;
     private readonly string _root;
-
-    // PostgreSQL refuses to run as root, so as root every tool runs as the postgres system user.
-    private readonly bool _runAsPostgresUser = Environment.UserName == "root";
 
     private PostgresServer(string binDirectory, string root, int port)
     {
@@ -37,7 +34,7 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Creates a new cluster and starts it; returns once it accepts connections.</summary>
     public static async Task<PostgresServer> StartAsync(CancellationToken ct = default)
     {
-        var binDirectory = FindBinaries();
+        var binDirectory = PostgresBinaries.Find();
         var root = Directory.CreateTempSubdirectory("asyncrequests-pg-").FullName;
         var server = new PostgresServer(binDirectory, root, FreePort.Next());
         try
@@ -104,10 +101,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private async Task InitializeAsync(CancellationToken ct)
     {
-        if (_runAsPostgresUser)
-        {
-            await ChildProcess.RunAsync("chown", ["-R", $"{Superuser}:", _root], _root, ct);
-        }
+        await PostgresBinaries.PrepareDirectoryAsync(_root, ct);
 
         await RunToolAsync(
             "initdb",
@@ -150,42 +144,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private Task<string> RunToolAsync(string tool, string[] arguments, CancellationToken ct)
     {
-        var path = Path.Combine(_binDirectory, tool);
-        return _runAsPostgresUser
-            ? ChildProcess.RunAsync("runuser", ["-u", Superuser, "--", path, .. arguments], _root, ct)
-            : ChildProcess.RunAsync(path, arguments, _root, ct);
+        var (fileName, commandArguments) = PostgresBinaries.Command(Path.Combine(_binDirectory, tool), arguments);
+        return ChildProcess.RunAsync(fileName, commandArguments, _root, ct);
     }
-
-    private static string FindBinaries()
-    {
-        var configured = Environment.GetEnvironmentVariable("POSTGRES_BIN");
-        if (!string.IsNullOrEmpty(configured))
-        {
-            return HasServerTools(configured)
-                ? configured
-                : throw new InvalidOperationException($"POSTGRES_BIN ({configured}) does not hold initdb and pg_ctl.");
-        }
-
-        var onPath = Path.GetDirectoryName(ChildProcess.FindOnPath("pg_ctl"));
-        if (onPath is not null && HasServerTools(onPath))
-        {
-            return onPath;
-        }
-
-        // Debian and Ubuntu keep the server binaries off PATH, one folder per major version.
-        const string debianRoot = "/usr/lib/postgresql";
-        var installed = Directory.Exists(debianRoot)
-            ? Directory.GetDirectories(debianRoot)
-                .Where(version => HasServerTools(Path.Combine(version, "bin")))
-                .MaxBy(version => double.TryParse(Path.GetFileName(version), CultureInfo.InvariantCulture, out var number) ? number : 0)
-            : null;
-        return installed is not null
-            ? Path.Combine(installed, "bin")
-            : throw new InvalidOperationException(
-                "PostgreSQL server binaries (initdb, pg_ctl) not found. Install the PostgreSQL server "
-                + "(apt-get install postgresql) or set POSTGRES_BIN to the folder holding them.");
-    }
-
-    private static bool HasServerTools(string directory) =>
-        File.Exists(Path.Combine(directory, "initdb")) && File.Exists(Path.Combine(directory, "pg_ctl"));
 }

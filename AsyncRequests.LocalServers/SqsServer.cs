@@ -4,10 +4,7 @@ using Amazon.SQS;
 
 namespace AsyncRequests.LocalServers;
 
-/// <summary>
-/// A local SQS-protocol server (fauxqs, pinned in tools/sqs-emulator) on 127.0.0.1, run with the
-/// Node 22 installed there: the machine's own node may be too old for it.
-/// </summary>
+/// <summary>A local SQS-protocol server (<see cref="SqsEmulator"/>) on 127.0.0.1 for a test or the benchmark.</summary>
 public sealed class SqsServer : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
@@ -31,7 +28,7 @@ public sealed class SqsServer : IAsyncDisposable
 
     public Uri ServiceUrl { get; }
 
-    public string Region => "us-east-1";
+    public string Region => SqsEmulator.Region;
 
     /// <summary>The emulator's process, while it runs.</summary>
     public int? ProcessId => _process?.Id;
@@ -92,22 +89,11 @@ public sealed class SqsServer : IAsyncDisposable
             throw new InvalidOperationException("fauxqs is already running.");
         }
 
-        var environment = new Dictionary<string, string>
-        {
-            ["FAUXQS_PORT"] = ServiceUrl.Port.ToString(CultureInfo.InvariantCulture),
-            ["FAUXQS_DEFAULT_REGION"] = Region,
-        };
-        if (_persistent)
-        {
-            environment["FAUXQS_DATA_DIR"] = Path.Combine(_root, "data");
-            environment["FAUXQS_PERSISTENCE"] = "true";
-        }
-
-        // dist/server.js, not the fauxqs bin (dist/cli.js): only server.js reads the persistence variables.
+        var environment = SqsEmulator.Environment(_persistent ? Path.Combine(_root, "data") : null);
+        environment[SqsEmulator.PortVariable] = ServiceUrl.Port.ToString(CultureInfo.InvariantCulture);
         _process = ChildProcess.Start(
-            NodePath(_emulatorDirectory),
-            // fauxqs always listens on 0.0.0.0; the preload keeps its socket on loopback.
-            ["--import", "./loopback.mjs", ServerScript(_emulatorDirectory)],
+            SqsEmulator.NodePath(_emulatorDirectory),
+            SqsEmulator.Arguments(_emulatorDirectory),
             _emulatorDirectory,
             LogPath,
             environment);
@@ -167,11 +153,11 @@ public sealed class SqsServer : IAsyncDisposable
     /// <summary>Runs npm ci in tools/sqs-emulator unless its packages are already installed.</summary>
     private static async Task<string> EnsureInstalledAsync(CancellationToken ct)
     {
-        var directory = FindEmulatorDirectory();
+        var directory = SqsEmulator.FindDirectory();
         await InstallLock.WaitAsync(ct);
         try
         {
-            if (!File.Exists(NodePath(directory)) || !File.Exists(ServerScript(directory)))
+            if (!SqsEmulator.IsInstalled(directory))
             {
                 var npm = ChildProcess.FindOnPath("npm") ?? throw new InvalidOperationException(
                     "npm not found on PATH; it installs the SQS emulator in tools/sqs-emulator. Install Node.js and npm (apt-get install npm).");
@@ -184,25 +170,5 @@ public sealed class SqsServer : IAsyncDisposable
         }
 
         return directory;
-    }
-
-    private static string NodePath(string emulatorDirectory) =>
-        Path.Combine(emulatorDirectory, "node_modules", "node", "bin", "node");
-
-    private static string ServerScript(string emulatorDirectory) =>
-        Path.Combine(emulatorDirectory, "node_modules", "fauxqs", "dist", "server.js");
-
-    private static string FindEmulatorDirectory()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, "tools", "sqs-emulator");
-            if (File.Exists(Path.Combine(candidate, "package.json")))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException($"No tools/sqs-emulator/package.json in or above {AppContext.BaseDirectory}.");
     }
 }
