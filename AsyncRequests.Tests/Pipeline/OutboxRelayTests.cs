@@ -4,6 +4,7 @@ using Amazon.SQS.Model;
 using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -99,6 +100,48 @@ public sealed class OutboxRelayTests(TestServers servers)
         Assert.Equal(Backlog, first.Sent + second.Sent);
         Assert.True(first.Sent > 0 && second.Sent > 0, $"Only one instance relayed: {first.Sent} and {second.Sent}.");
     }
+
+    [Fact]
+    public async Task Sends_that_fail_at_submit_are_counted_in_one_warning_per_relay_interval_not_one_per_call()
+    {
+        const int Submits = 20;
+        var logs = new CapturedLogs();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(
+            servers,
+            processors: 0,
+            settings: new Dictionary<string, string?>
+            {
+                ["AWS:ServiceURL"] = $"http://127.0.0.1:{FreePort.Next()}",
+                ["Outbox:SendTimeoutSeconds"] = "1",
+            },
+            configureServices: services =>
+            {
+                logs.AddTo(services);
+                services.AddSingleton<TimeProvider>(clock);
+            });
+        for (var i = 0; i < Submits; i++)
+        {
+            await pipeline.SubmitAsync("multiply", new { num1 = i, num2 = 2 });
+        }
+
+        // Each tick of the relay's clock reports what was handed over since the last one.
+        await Eventually.HoldsAsync(
+            () =>
+            {
+                clock.Advance(TimeSpan.FromSeconds(1));
+                return HandedOver(logs).Sum() == Submits;
+            },
+            () => $"Handed over, as logged: {string.Join(", ", HandedOver(logs))}.");
+        Assert.DoesNotContain(logs.Entries, e => e.Category.EndsWith("RequestPublisher", StringComparison.Ordinal) && e.Level >= LogLevel.Warning);
+    }
+
+    private static List<int> HandedOver(CapturedLogs logs) =>
+    [
+        .. logs.Entries
+            .Where(e => e.Level == LogLevel.Warning && e.Message.Contains("were not sent at submit", StringComparison.Ordinal))
+            .Select(e => int.Parse(e.Message.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)),
+    ];
 
     /// <summary>Unsent requests an hour old, as a crash or an outage leaves them, written straight to the database.</summary>
     private static async Task InsertUnsentAsync(Infrastructure.Pipeline pipeline, int count)
