@@ -26,7 +26,7 @@ public sealed class DirectSendTests(TestServers servers)
                 ["Outbox:MinimumAgeSeconds"] = "3600",
 
                 // A short send queue, so that a sender slower than the writer shows within a small burst.
-                ["Requests:MaxQueuedSubmissions"] = "50",
+                ["Requests:MaxQueuedSubmissions"] = "100",
             },
             configureServices: services => services.AddSingleton<IAmazonSQS>(sqs));
 
@@ -48,7 +48,7 @@ public sealed class DirectSendTests(TestServers servers)
         Assert.Equal(Burst, sqs.Entries);
     }
 
-    /// <summary>The real SQS client, answering each SendMessageBatch 100 ms late, as a loaded SQS (or emulator) may.</summary>
+    /// <summary>The real SQS client, answering each SendMessageBatch 50 ms late, as a loaded SQS (or emulator) may.</summary>
     private sealed class SlowSqsClient(SqsServer server) : AmazonSQSClient(
         new BasicAWSCredentials("test", "test"),
         new AmazonSQSConfig { ServiceURL = server.ServiceUrl.ToString(), AuthenticationRegion = server.Region })
@@ -62,7 +62,7 @@ public sealed class DirectSendTests(TestServers servers)
 
         public override async Task<SendMessageBatchResponse> SendMessageBatchAsync(SendMessageBatchRequest request, CancellationToken cancellationToken = default)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
             var response = await base.SendMessageBatchAsync(request, cancellationToken);
             Interlocked.Increment(ref _calls);
             Interlocked.Add(ref _entries, response.Successful?.Count ?? 0);
