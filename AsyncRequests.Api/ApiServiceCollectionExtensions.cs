@@ -44,6 +44,7 @@ public static class ApiServiceCollectionExtensions
         builder.Services.AddSingleton<SubmissionWriter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<SubmissionWriter>());
         builder.Services.AddSingleton<RequestPublisher>();
+        builder.Services.AddSingleton<RelayHandoffs>();
         builder.Services.AddHostedService<QueuesAtStart>();
         return builder;
     }

@@ -37,6 +37,14 @@ public static class RequestTelemetry
     public static readonly Gauge<long> OutboxBacklog = Meter.CreateGauge<long>(
         "asyncrequests.outbox.backlog", "{request}", "Requests whose queue message is not sent yet.");
 
+    /// <summary>
+    /// Messages the direct sender (after a submit or an operator's retry) did not get out, which the outbox relay
+    /// sends instead, by <see cref="Tags.HandoffReason"/>: timeout, refused (by SQS, per entry), error, or queue_full
+    /// (stored while the sender's queue was full, so never tried).
+    /// </summary>
+    public static readonly Counter<long> HandedToRelay = Meter.CreateCounter<long>(
+        "asyncrequests.outbox.handed_to_relay", "{message}", "Request messages the direct sender left to the outbox relay, by reason.");
+
     /// <summary>Terminal requests the Api's retention purge deleted, by their status.</summary>
     public static readonly Counter<long> Purged = Meter.CreateCounter<long>(
         "asyncrequests.requests.purged", "{request}", "Terminal requests deleted by the retention purge.");
@@ -71,6 +79,7 @@ public static class RequestTelemetry
         public const string AwsSqs = "aws_sqs";
         public const string WebhookId = "asyncrequests.webhook.id";
         public const string WebhookOutcome = "asyncrequests.webhook.outcome";
+        public const string HandoffReason = "asyncrequests.outbox.reason";
     }
 
     public static void RecordWebhookBacklog(long pending) => Volatile.Write(ref s_webhookBacklog, pending);

@@ -6,7 +6,7 @@ public sealed class OutboxOptions
 {
     public const string SectionName = "Outbox";
 
-    /// <summary>How often the relay looks for requests whose message was never sent.</summary>
+    /// <summary>How often the relay looks for requests whose message was never sent, once it has sent all it found.</summary>
     [Range(1, 3600)]
     public int IntervalSeconds { get; set; } = 5;
 
@@ -18,7 +18,12 @@ public sealed class OutboxOptions
     [Range(0, 3600)]
     public int MinimumAgeSeconds { get; set; } = 5;
 
-    [Range(1, 10_000)]
+    /// <summary>
+    /// Rows one relay pass (and one stranded-request check) takes. A pass sends them as BatchSize / 10
+    /// SendMessageBatch calls at once, so this also bounds the calls in flight; passes run back to back
+    /// while they find a full batch.
+    /// </summary>
+    [Range(10, 100)]
     public int BatchSize { get; set; } = 100;
 
     /// <summary>

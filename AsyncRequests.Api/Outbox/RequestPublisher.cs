@@ -14,6 +14,8 @@ namespace AsyncRequests.Api.Outbox;
 /// Sends stored requests' queue messages with SendMessageBatch and clears the outbox marks of the
 /// sent ones in one statement. An entry SQS refuses, or a call that fails, keeps its mark for the
 /// relay; a mark that could not be cleared only means the message is sent again, which is harmless.
+/// Failed calls are logged at Debug only: the relay's pass and <see cref="RelayHandoffs"/> report them at
+/// Warning at most once per interval, so an outage does not log a line per call.
 /// </summary>
 public sealed partial class RequestPublisher(
     IAmazonSQS sqs,
@@ -21,16 +23,19 @@ public sealed partial class RequestPublisher(
     NpgsqlDataSource dataSource,
     IOptions<QueueOptions> queueOptions,
     IOptions<OutboxOptions> outboxOptions,
+    RelayHandoffs handoffs,
     TimeProvider time,
     ILogger<RequestPublisher> logger)
 {
     /// <summary>The most entries SQS takes in one SendMessageBatch.</summary>
     public const int MaxEntriesPerCall = 10;
 
-    /// <summary>Sends the messages and clears the marks of those sent; failures are left to the relay.</summary>
+    /// <summary>Sends the messages and clears the marks of those sent; failures are counted and left to the relay.</summary>
     public async Task PublishAsync(IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
     {
-        var sent = await SendAsync(messages, cancellationToken);
+        var outcome = await SendAsync(messages, cancellationToken);
+        handoffs.Record(outcome);
+        var sent = outcome.Sent;
         if (sent.Count == 0)
         {
             return;
@@ -47,12 +52,12 @@ public sealed partial class RequestPublisher(
         }
     }
 
-    /// <summary>Sends the messages, ten to a call, and returns the ids of the requests whose message SQS took.</summary>
-    public async Task<IReadOnlyList<Guid>> SendAsync(IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
-    {
-        var sent = await Task.WhenAll(messages.Chunk(MaxEntriesPerCall).Select(chunk => SendChunkAsync(chunk, cancellationToken)));
-        return [.. sent.SelectMany(ids => ids)];
-    }
+    /// <summary>
+    /// Sends the messages, ten to a call, all calls at once, each bounded by <c>Outbox:SendTimeoutSeconds</c>;
+    /// returns which requests' messages SQS took, and why the others were not sent.
+    /// </summary>
+    public async Task<SendOutcome> SendAsync(IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken) =>
+        SendOutcome.Combine(await Task.WhenAll(messages.Chunk(MaxEntriesPerCall).Select(chunk => SendChunkAsync(chunk, cancellationToken))));
 
     /// <summary>Clears the marks in one statement, on the caller's connection (and so in its transaction, if any).</summary>
     public async Task ClearMarksAsync(NpgsqlConnection connection, IReadOnlyList<Guid> requestIds, CancellationToken cancellationToken)
@@ -64,7 +69,7 @@ public sealed partial class RequestPublisher(
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private async Task<IEnumerable<Guid>> SendChunkAsync(OutboxMessage[] chunk, CancellationToken cancellationToken)
+    private async Task<SendOutcome> SendChunkAsync(OutboxMessage[] chunk, CancellationToken cancellationToken)
     {
         var queueName = queueOptions.Value.QueueName;
 
@@ -99,7 +104,7 @@ public sealed partial class RequestPublisher(
                 activities[Index(accepted.Id)]?.SetTag(RequestTelemetry.Tags.MessageId, accepted.MessageId);
             }
 
-            return successful.Select(accepted => chunk[Index(accepted.Id)].RequestId);
+            return new SendOutcome([.. successful.Select(accepted => chunk[Index(accepted.Id)].RequestId)], 0, chunk.Length - successful.Count, 0, null);
         }
         catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException
                                   || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -110,7 +115,9 @@ public sealed partial class RequestPublisher(
             }
 
             LogSendFailed(logger, chunk.Length, e);
-            return [];
+            return e is OperationCanceledException
+                ? new SendOutcome([], chunk.Length, 0, 0, e)
+                : new SendOutcome([], 0, 0, chunk.Length, e);
         }
         finally
         {
@@ -125,10 +132,10 @@ public sealed partial class RequestPublisher(
 
     private static int Index(string entryId) => int.Parse(entryId, CultureInfo.InvariantCulture);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not send {Count} request messages; the outbox relay will send them")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not send {Count} request messages; they keep their outbox mark")]
     private static partial void LogSendFailed(ILogger logger, int count, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "SQS refused the message for request {RequestId} ({Code}: {Reason}); the outbox relay will send it")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "SQS refused the message for request {RequestId} ({Code}: {Reason}); it keeps its outbox mark")]
     private static partial void LogEntryRefused(ILogger logger, Guid requestId, string code, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sent {Count} request messages but could not clear their outbox marks; the relay will send them again")]

@@ -40,17 +40,23 @@ public sealed partial class SubmissionWriter : BackgroundService
     private const string FindByKeysSql =
         "SELECT id, type, input::text, created_at, idempotency_key, request_hash FROM requests WHERE idempotency_key = ANY($1)";
 
+    // Ten SendMessageBatch calls at once, and one statement to clear their marks.
+    private const int MaxMessagesPerSend = 10 * RequestPublisher.MaxEntriesPerCall;
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly RequestPublisher _publisher;
+    private readonly RelayHandoffs _handoffs;
     private readonly ILogger<SubmissionWriter> _logger;
     private readonly int _maxBatchSize;
     private readonly Channel<Submission> _submissions;
     private readonly Channel<Submission[]> _stored;
 
-    public SubmissionWriter(NpgsqlDataSource dataSource, RequestPublisher publisher, IOptions<SubmissionOptions> options, ILogger<SubmissionWriter> logger)
+    public SubmissionWriter(
+        NpgsqlDataSource dataSource, RequestPublisher publisher, RelayHandoffs handoffs, IOptions<SubmissionOptions> options, ILogger<SubmissionWriter> logger)
     {
         _dataSource = dataSource;
         _publisher = publisher;
+        _handoffs = handoffs;
         _logger = logger;
         _maxBatchSize = options.Value.MaxBatchSize;
 
@@ -98,9 +104,9 @@ public sealed partial class SubmissionWriter : BackgroundService
             }
 
             // A full send queue means SQS is far behind: the relay sends what does not fit.
-            if (stored.Length > 0)
+            if (stored.Length > 0 && !_stored.Writer.TryWrite(stored))
             {
-                _stored.Writer.TryWrite(stored);
+                _handoffs.RecordQueueFull(stored.Length);
             }
 
             batch.Clear();
@@ -109,19 +115,28 @@ public sealed partial class SubmissionWriter : BackgroundService
         _stored.Writer.TryComplete();
     }
 
-    // Sends run to the end even while stopping: each is bounded by Outbox:SendTimeoutSeconds.
+    // Sends run to the end even while stopping: each is bounded by Outbox:SendTimeoutSeconds. Whatever was
+    // stored meanwhile goes out together, in full SendMessageBatch calls, so the sender keeps up with the writer.
     private async Task SendAllAsync()
     {
-        await foreach (var stored in _stored.Reader.ReadAllAsync())
+        var messages = new List<OutboxMessage>(MaxMessagesPerSend);
+        while (await _stored.Reader.WaitToReadAsync())
         {
+            while (messages.Count < MaxMessagesPerSend && _stored.Reader.TryRead(out var stored))
+            {
+                messages.AddRange(stored.Select(s => s.Message));
+            }
+
             try
             {
-                await _publisher.PublishAsync([.. stored.Select(s => s.Message)], CancellationToken.None);
+                await _publisher.PublishAsync(messages, CancellationToken.None);
             }
             catch (Exception e)
             {
-                LogPublishFailed(_logger, stored.Length, e);
+                LogPublishFailed(_logger, messages.Count, e);
             }
+
+            messages.Clear();
         }
     }
 

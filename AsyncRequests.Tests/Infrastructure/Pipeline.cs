@@ -29,6 +29,7 @@ public sealed class Pipeline : IAsyncDisposable
     private readonly Dictionary<string, string?> _settings;
     private readonly List<ServiceHost<MessageProcessor>> _processors = [];
     private readonly List<ChildProcess> _processes = [];
+    private readonly List<ServiceHost<RequestSubmitter>> _extraApis = [];
     private readonly Action<IServiceCollection>? _configureServices;
     private readonly string _logDirectory = Directory.CreateTempSubdirectory("asyncrequests-logs-").FullName;
     private ServiceHost<RequestSubmitter> _api;
@@ -112,34 +113,55 @@ public sealed class Pipeline : IAsyncDisposable
     /// Starts a Processor as a real child process on this pipeline's settings, for tests that must
     /// kill it (SIGKILL) or stop it as an orchestrator would (SIGTERM).
     /// </summary>
-    public ChildProcess StartProcessorProcess(IReadOnlyDictionary<string, string?>? overrides = null)
-    {
-        var settings = new Dictionary<string, string?>(_settings);
-        Override(settings, overrides);
-        var environment = settings
-            .Where(s => s.Value is not null)
-            .ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value!);
-        environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-        environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        environment["Logging__LogLevel__Default"] = "Information";
-        environment["AWS_ACCESS_KEY_ID"] = "test";
-        environment["AWS_SECRET_ACCESS_KEY"] = "test";
+    public ChildProcess StartProcessorProcess(IReadOnlyDictionary<string, string?>? overrides = null) =>
+        StartChildProcess("AsyncRequests.Processor", "http://127.0.0.1:0", overrides);
 
-        var process = ChildProcess.Start(
-            Path.Combine(AppContext.BaseDirectory, "AsyncRequests.Processor"),
-            [],
-            AppContext.BaseDirectory,
-            Path.Combine(_logDirectory, $"processor-{_processes.Count + 1}.log"),
-            environment);
-        _processes.Add(process);
-        return process;
+    /// <summary>
+    /// Starts another Api as a real child process on this pipeline's settings, for tests that must kill it
+    /// (SIGKILL); returns once it answers HTTP, with a client for it.
+    /// </summary>
+    public async Task<(ChildProcess Process, HttpClient Client)> StartApiProcessAsync(IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var address = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+        var process = StartChildProcess("AsyncRequests.Api", address.ToString(), overrides);
+        var client = new HttpClient { BaseAddress = address };
+        await Eventually.HoldsAsync(
+            async () =>
+            {
+                try
+                {
+                    using var alive = await client.GetAsync("/alive");
+                    return alive.IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            },
+            () => $"The Api process did not answer /alive (exited: {process.HasExited}).");
+        return (process, client);
+    }
+
+    /// <summary>Starts another in-process Api on this pipeline's database and queues, as a second instance behind a load balancer would be.</summary>
+    /// <param name="configureServices">Changes for this instance only, after the pipeline's own.</param>
+    public ServiceHost<RequestSubmitter> StartApi(Action<IServiceCollection>? configureServices = null)
+    {
+        var api = ServiceHost<RequestSubmitter>.Start(_settings, _configureServices + configureServices, overHttp: true);
+        _extraApis.Add(api);
+        return api;
+    }
+
+    /// <summary>Stops the pipeline's own Api, for tests that run the Api as a child process instead; <see cref="RestartApiAsync"/> brings it back.</summary>
+    public async Task StopApiAsync()
+    {
+        Client.Dispose();
+        await _api.DisposeAsync();
     }
 
     /// <summary>Replaces the Api with a new instance on changed settings, as a restart after a crash would.</summary>
     public async Task RestartApiAsync(IReadOnlyDictionary<string, string?> overrides)
     {
-        Client.Dispose();
-        await _api.DisposeAsync();
+        await StopApiAsync();
         Override(_settings, overrides);
         _api = ServiceHost<RequestSubmitter>.Start(_settings, _configureServices, overHttp: true);
         Client = _api.CreateClient();
@@ -237,10 +259,38 @@ public sealed class Pipeline : IAsyncDisposable
             await processor.DisposeAsync();
         }
 
+        foreach (var api in _extraApis)
+        {
+            await api.DisposeAsync();
+        }
+
         Client.Dispose();
         await _api.DisposeAsync();
         Sqs.Dispose();
         Directory.Delete(_logDirectory, recursive: true);
+    }
+
+    private ChildProcess StartChildProcess(string service, string urls, IReadOnlyDictionary<string, string?>? overrides)
+    {
+        var settings = new Dictionary<string, string?>(_settings);
+        Override(settings, overrides);
+        var environment = settings
+            .Where(s => s.Value is not null)
+            .ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value!);
+        environment["ASPNETCORE_URLS"] = urls;
+        environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        environment["Logging__LogLevel__Default"] = "Information";
+        environment["AWS_ACCESS_KEY_ID"] = "test";
+        environment["AWS_SECRET_ACCESS_KEY"] = "test";
+
+        var process = ChildProcess.Start(
+            Path.Combine(AppContext.BaseDirectory, service),
+            [],
+            AppContext.BaseDirectory,
+            Path.Combine(_logDirectory, $"{service}-{_processes.Count + 1}.log"),
+            environment);
+        _processes.Add(process);
+        return process;
     }
 
     private static void Override(Dictionary<string, string?> settings, IReadOnlyDictionary<string, string?>? overrides)

@@ -33,6 +33,10 @@ public sealed class MetricsTests(TestServers servers)
             await pipeline.SubmitAsync("fail", new { mode = "transient" }),
         };
         await metrics.WaitUntilAsync("asyncrequests.outbox.backlog", m => m.Value == 5);
+        await Eventually.HoldsAsync(
+            () => metrics.Sum("asyncrequests.outbox.handed_to_relay") == 5,
+            () => $"Handed to the relay: {metrics.Sum("asyncrequests.outbox.handed_to_relay")}, not 5.");
+        Assert.Equal(0, metrics.Sum("asyncrequests.outbox.handed_to_relay", ("asyncrequests.outbox.reason", "refused")));
 
         await pipeline.RestartApiAsync(new Dictionary<string, string?> { ["AWS:ServiceURL"] = servers.Sqs.ServiceUrl.ToString() });
         pipeline.StartProcessor();
@@ -64,6 +68,7 @@ public sealed class MetricsTests(TestServers servers)
                 ["asyncrequests.queue.duration"] = "s",
                 ["asyncrequests.handlers.in_flight"] = "{request}",
                 ["asyncrequests.outbox.backlog"] = "{request}",
+                ["asyncrequests.outbox.handed_to_relay"] = "{message}",
                 ["asyncrequests.requests.purged"] = "{request}",
                 ["asyncrequests.webhooks.attempts"] = "{attempt}",
                 ["asyncrequests.webhooks.backlog"] = "{delivery}",

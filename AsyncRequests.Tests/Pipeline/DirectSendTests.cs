@@ -1,0 +1,72 @@
+using System.Net;
+using System.Net.Http.Json;
+using Amazon.Runtime;
+using Amazon.SQS;
+using Amazon.SQS.Model;
+using AsyncRequests.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AsyncRequests.Tests.Pipeline;
+
+public sealed class DirectSendTests(TestServers servers)
+{
+    [Fact]
+    public async Task A_burst_against_a_slow_SQS_is_sent_by_the_submits_sender_leaving_nothing_to_the_relay()
+    {
+        const int Burst = 1_500;
+        var sqs = new SlowSqsClient(servers.Sqs);
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(
+            servers,
+            processors: 0,
+            settings: new Dictionary<string, string?>
+            {
+                // The relay stays out of it: whatever the sender leaves stays unsent.
+                ["Outbox:IntervalSeconds"] = "3600",
+                ["Outbox:MinimumAgeSeconds"] = "3600",
+
+                // A short send queue, so that a sender slower than the writer shows within a small burst.
+                ["Requests:MaxQueuedSubmissions"] = "100",
+            },
+            configureServices: services => services.AddSingleton<IAmazonSQS>(sqs));
+
+        var next = 0;
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) <= Burst)
+            {
+                using var response = await pipeline.Client.PostAsJsonAsync(
+                    "/requests", new { type = "multiply", input = new { num1 = 2, num2 = 3 } }, TestContext.Current.CancellationToken);
+                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            }
+        }));
+
+        await using var db = pipeline.CreateDbContext();
+        await Eventually.HoldsAsync(
+            async () => await db.Requests.CountAsync(r => r.PublishedAt == null) == 0,
+            () => $"{db.Requests.Count(r => r.PublishedAt == null)} of {Burst} requests were left to the relay; {sqs.Calls} calls sent {sqs.Entries} messages.");
+        Assert.Equal(Burst, sqs.Entries);
+    }
+
+    /// <summary>The real SQS client, answering each SendMessageBatch 50 ms late, as a loaded SQS (or emulator) may.</summary>
+    private sealed class SlowSqsClient(SqsServer server) : AmazonSQSClient(
+        new BasicAWSCredentials("test", "test"),
+        new AmazonSQSConfig { ServiceURL = server.ServiceUrl.ToString(), AuthenticationRegion = server.Region })
+    {
+        private int _calls;
+        private int _entries;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public int Entries => Volatile.Read(ref _entries);
+
+        public override async Task<SendMessageBatchResponse> SendMessageBatchAsync(SendMessageBatchRequest request, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+            var response = await base.SendMessageBatchAsync(request, cancellationToken);
+            Interlocked.Increment(ref _calls);
+            Interlocked.Add(ref _entries, response.Successful?.Count ?? 0);
+            return response;
+        }
+    }
+}
