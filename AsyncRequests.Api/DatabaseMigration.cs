@@ -4,38 +4,65 @@ using Microsoft.Extensions.Options;
 
 namespace AsyncRequests.Api;
 
-public static partial class DatabaseMigration
+/// <summary>
+/// Applies pending migrations when <c>Database:MigrateOnStartup</c> is on, in the background: the Api
+/// listens meanwhile, and <see cref="RequestStoreReadiness"/> holds back its routes and loops until the
+/// schema is there. An unreachable database is waited for, with a backoff; any other failure (a migration
+/// that does not apply) stops the process with a failing exit code.
+/// </summary>
+public sealed partial class DatabaseMigration(
+    IServiceScopeFactory scopes,
+    IOptions<DatabaseOptions> options,
+    RequestStoreReadiness readiness,
+    IHostApplicationLifetime lifetime,
+    ILogger<DatabaseMigration> logger) : BackgroundService
 {
     private static readonly TimeSpan s_retryBase = TimeSpan.FromSeconds(1);
 
-    /// <summary>
-    /// Applies pending migrations before the Api takes traffic, when <c>Database:MigrateOnStartup</c> is on.
-    /// An unreachable database is waited for, with a backoff, rather than ending the process; any other
-    /// failure (a migration that does not apply) stops the start.
-    /// </summary>
-    public static async Task MigrateRequestStoreIfConfiguredAsync(this WebApplication app)
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.MigrateOnStartup)
+        if (options.Value.MigrateOnStartup)
         {
-            return;
+            return base.StartAsync(cancellationToken);
         }
 
-        var stopping = app.Lifetime.ApplicationStopping;
+        // Ready before the server listens, so nothing waits when the schema is someone else's job.
+        readiness.MarkReady();
+        return Task.CompletedTask;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await MigrateAsync(stoppingToken);
+            readiness.MarkReady();
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            LogFailed(logger, e);
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+        }
+    }
+
+    private async Task MigrateAsync(CancellationToken stoppingToken)
+    {
         for (var failures = 1; ; failures++)
         {
             try
             {
-                await using var scope = app.Services.CreateAsyncScope();
+                await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<RequestsDbContext>();
-                LogMigrating(app.Logger, (await db.Database.GetPendingMigrationsAsync(stopping)).Count());
-                await db.Database.MigrateAsync(stopping);
+                LogMigrating(logger, (await db.Database.GetPendingMigrationsAsync(stoppingToken)).Count());
+                await db.Database.MigrateAsync(stoppingToken);
                 return;
             }
-            catch (Exception e) when (DatabaseErrors.IsUnavailable(e) && !stopping.IsCancellationRequested)
+            catch (Exception e) when (DatabaseErrors.IsUnavailable(e) && !stoppingToken.IsCancellationRequested)
             {
                 var delay = FailureBackoff.After(failures, s_retryBase);
-                LogUnreachable(app.Logger, failures, delay.TotalSeconds, e);
-                await Task.Delay(delay, stopping);
+                LogUnreachable(logger, failures, delay.TotalSeconds, e);
+                await Task.Delay(delay, stoppingToken);
             }
         }
     }
@@ -45,4 +72,7 @@ public static partial class DatabaseMigration
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The request store is unreachable for its migrations ({Failures} time(s) in a row); retrying in {DelaySeconds}s")]
     private static partial void LogUnreachable(ILogger logger, int failures, double delaySeconds, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The request store migrations failed; stopping")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
 }

@@ -11,6 +11,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddRequestStore();
+builder.AddRequestStoreMigration();
 builder.AddRequestQueue();
 builder.AddRequestsApi();
 builder.AddOutboxRelay();
@@ -35,9 +36,9 @@ if (app.Environment.IsDevelopment())
 }
 
 app.MapDefaultEndpoints();
-app.MapRequestsApi();
 app.MapRequestTypesApi();
-app.MapAdminApi();
+var requestStore = app.MapRequestStoreGroup();
+requestStore.MapRequestsApi();
+requestStore.MapAdminApi();
 
-await app.MigrateRequestStoreIfConfiguredAsync();
 await app.RunAsync();

@@ -17,6 +17,7 @@ public sealed partial class OutboxRelay(
     RelayHandoffs handoffs,
     TimeProvider time,
     IOptions<OutboxOptions> options,
+    RequestStoreReadiness readiness,
     ILogger<OutboxRelay> logger) : BackgroundService
 {
     // While a drain runs, the backlog gauge is refreshed this often rather than after every pass: a count
@@ -25,6 +26,7 @@ public sealed partial class OutboxRelay(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await readiness.WaitAsync(stoppingToken);
         // The passes stay out of tracing; a relayed send still joins its request's trace.
         using var untraced = BackgroundTracing.Suppress();
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.IntervalSeconds), time);

@@ -14,12 +14,14 @@ public sealed partial class StrandedRequestSweeper(
     IServiceScopeFactory scopes,
     TimeProvider time,
     IOptions<OutboxOptions> options,
+    RequestStoreReadiness readiness,
     ILogger<StrandedRequestSweeper> logger) : BackgroundService
 {
     private static readonly string s_pending = RequestStatus.Pending.ToWireName();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await readiness.WaitAsync(stoppingToken);
         using var untraced = BackgroundTracing.Suppress();
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.StrandedCheckIntervalSeconds), time);
         while (await timer.WaitForNextTickAsync(stoppingToken))

@@ -16,6 +16,7 @@ public sealed partial class RequestChangeListener(
     IOptions<DatabaseOptions> database,
     RequestWatchers watchers,
     TimeProvider time,
+    RequestStoreReadiness readiness,
     ILogger<RequestChangeListener> logger) : BackgroundService
 {
     public const string Channel = "request_changes";
@@ -30,6 +31,7 @@ public sealed partial class RequestChangeListener(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await readiness.WaitAsync(stoppingToken);
         using var untraced = BackgroundTracing.Suppress();
         var connectionString = new NpgsqlConnectionStringBuilder(database.Value.ConnectionString)
         {

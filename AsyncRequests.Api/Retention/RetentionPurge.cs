@@ -16,6 +16,7 @@ public sealed partial class RetentionPurge(
     IDbContextFactory<RequestsDbContext> contexts,
     TimeProvider time,
     IOptions<RetentionOptions> options,
+    RequestStoreReadiness readiness,
     ILogger<RetentionPurge> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -27,6 +28,7 @@ public sealed partial class RetentionPurge(
             return;
         }
 
+        await readiness.WaitAsync(stoppingToken);
         using var untraced = BackgroundTracing.Suppress();
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.IntervalSeconds), time);
         do

@@ -24,6 +24,7 @@ public sealed partial class WebhookDispatcher(
     IOptions<HttpJsonOptions> json,
     IOptions<WebhookOptions> options,
     TimeProvider time,
+    RequestStoreReadiness readiness,
     ILogger<WebhookDispatcher> logger) : BackgroundService
 {
     /// <summary>Beyond the attempt's own timeout: time to build the body and record the outcome.</summary>
@@ -41,6 +42,7 @@ public sealed partial class WebhookDispatcher(
             return;
         }
 
+        await readiness.WaitAsync(stoppingToken);
         // Polls stay out of tracing; an attempt's span joins its request's trace through the stored context.
         using var untraced = BackgroundTracing.Suppress();
         var interval = TimeSpan.FromMilliseconds(settings.PollIntervalMilliseconds);

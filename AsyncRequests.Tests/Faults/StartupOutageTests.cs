@@ -1,7 +1,9 @@
 using System.Net;
+using System.Net.Http.Json;
+using AsyncRequests.Api.Requests;
 using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Infrastructure;
-using Microsoft.Extensions.Logging;
+using Microsoft.EntityFrameworkCore;
 
 namespace AsyncRequests.Tests.Faults;
 
@@ -47,22 +49,40 @@ public sealed class StartupOutageTests(TestServers servers)
     }
 
     [Fact]
-    public async Task An_api_started_while_PostgreSQL_is_down_waits_to_migrate_and_then_takes_requests()
+    public async Task An_api_started_while_PostgreSQL_is_down_answers_health_and_refuses_requests_until_it_has_migrated()
     {
         var ct = TestContext.Current.CancellationToken;
-        var logs = new CapturedLogs();
         await using var postgres = await PostgresServer.StartAsync(ct);
-        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, postgres: postgres, configureServices: logs.AddTo);
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, postgres: postgres);
+        await pipeline.StopApiAsync();
         await postgres.StopAsync(ct);
 
-        var restarting = Task.Run(() => pipeline.RestartApiAsync(new Dictionary<string, string?>()), ct);
-        await Eventually.HoldsAsync(
-            () => restarting.IsCompleted || logs.Entries.Any(e => e.Level == LogLevel.Warning && e.Message.Contains("migrations", StringComparison.Ordinal)),
-            () => "The restarted Api neither failed nor waited for the database.");
-        await postgres.StartAgainAsync(ct);
-        await restarting;
+        // A real process: before it has migrated, an Api that waits in its start answers nothing at all.
+        var (api, client) = await pipeline.StartApiProcessAsync();
+        using (client)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, await ProcessHttp.HealthAsync(client));
+            using (var refused = await client.PostAsJsonAsync("/requests", new { type = "multiply", input = new { num1 = 1, num2 = 1 } }, ct))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+                Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+                Assert.NotNull(refused.Headers.RetryAfter);
+            }
 
-        var done = await pipeline.WaitForTerminalAsync(await pipeline.SubmitAsync("multiply", new { num1 = 6, num2 = 7 }), TimeSpan.FromSeconds(60));
-        Assert.Equal(RequestStatus.Succeeded, done.Status);
+            Assert.False(api.HasExited);
+            await postgres.StartAgainAsync(ct);
+            await ProcessHttp.WaitForHealthAsync(client, HttpStatusCode.OK, "Api");
+
+            using var accepted = await client.PostAsJsonAsync("/requests", new { type = "multiply", input = new { num1 = 6, num2 = 7 } }, ct);
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+            var id = (await accepted.Content.ReadFromJsonAsync<SubmissionAccepted>(Infrastructure.Pipeline.JsonOptions, ct))!.Id;
+            await Eventually.HoldsAsync(
+                async () => (await client.GetFromJsonAsync<RequestStatusDocument>($"/requests/{id}", Infrastructure.Pipeline.JsonOptions, ct))!.Status == RequestStatus.Succeeded,
+                () => "The request accepted once the Api had migrated did not succeed.",
+                TimeSpan.FromSeconds(60));
+        }
+
+        await using var db = pipeline.CreateDbContext();
+        Assert.Equal(1, await db.Requests.CountAsync(ct));
     }
 }
