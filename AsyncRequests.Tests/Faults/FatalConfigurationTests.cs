@@ -1,4 +1,5 @@
 using AsyncRequests.Tests.Infrastructure;
+using Npgsql;
 
 namespace AsyncRequests.Tests.Faults;
 
@@ -33,5 +34,26 @@ public sealed class FatalConfigurationTests(TestServers servers)
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
         Assert.NotEqual(0, await processor.WaitForExitAsync(timeout.Token));
+    }
+
+    [Fact]
+    public async Task An_api_whose_migration_does_not_apply_stops_with_a_failing_exit_code()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0);
+        var database = await servers.Postgres.CreateDatabaseAsync($"t{Guid.NewGuid():N}"[..20], ct);
+        await using (var connection = new NpgsqlConnection(database))
+        {
+            // A history table EF cannot read: not an outage to wait out, but a schema an operator must fix.
+            await connection.OpenAsync(ct);
+            await using var command = new NpgsqlCommand("""CREATE TABLE "__EFMigrationsHistory" (unexpected int)""", connection);
+            await command.ExecuteNonQueryAsync(ct);
+        }
+
+        var api = pipeline.StartApiProcess(new Dictionary<string, string?> { ["ConnectionStrings:requestsdb"] = database });
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        Assert.Equal(1, await api.WaitForExitAsync(timeout.Token));
     }
 }

@@ -116,6 +116,10 @@ public sealed class Pipeline : IAsyncDisposable
     public ChildProcess StartProcessorProcess(IReadOnlyDictionary<string, string?>? overrides = null) =>
         StartChildProcess("AsyncRequests.Processor", "http://127.0.0.1:0", overrides);
 
+    /// <summary>Starts another Api as a real child process on this pipeline's settings, without waiting for it to answer.</summary>
+    public ChildProcess StartApiProcess(IReadOnlyDictionary<string, string?>? overrides = null) =>
+        StartChildProcess("AsyncRequests.Api", "http://127.0.0.1:0", overrides);
+
     /// <summary>
     /// Starts another Api as a real child process on this pipeline's settings, for tests that must kill it
     /// (SIGKILL); returns once it answers HTTP, with a client for it.

@@ -1,3 +1,4 @@
+using AsyncRequests.Api;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -13,6 +14,8 @@ public sealed class ServiceHost<TEntryPoint>(IReadOnlyDictionary<string, string?
     : WebApplicationFactory<TEntryPoint>
     where TEntryPoint : class
 {
+    private static readonly TimeSpan s_migrationTimeout = TimeSpan.FromSeconds(60);
+
     public static ServiceHost<TEntryPoint> Start(
         IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? configureServices, bool overHttp)
     {
@@ -23,6 +26,13 @@ public sealed class ServiceHost<TEntryPoint>(IReadOnlyDictionary<string, string?
         }
 
         host.StartServer();
+
+        // The Api migrates in the background once started; a test's first request should find the schema.
+        if (host.Services.GetService<RequestStoreReadiness>() is { } readiness)
+        {
+            Assert.True(readiness.WaitAsync(CancellationToken.None).Wait(s_migrationTimeout), "The Api did not migrate its request store.");
+        }
+
         return host;
     }
 
