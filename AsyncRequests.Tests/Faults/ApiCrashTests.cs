@@ -56,6 +56,8 @@ public sealed class ApiCrashTests(TestServers servers)
         var (api, client) = await pipeline.StartApiProcessAsync();
         using (client)
         {
+            // Ready, as a load balancer would wait for: the process answers before it has migrated.
+            await ProcessHttp.WaitForHealthAsync(client, HttpStatusCode.OK, "Api");
             await sqs.StopAsync();
             var submits = Enumerable.Range(1, Accepted).Select(async i =>
             {
