@@ -33,6 +33,8 @@ public sealed partial class DatabaseMigration(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Like the loops, it belongs to no request's trace: its statements would only add root spans.
+        using var untraced = BackgroundTracing.Suppress();
         try
         {
             await MigrateAsync(stoppingToken);
