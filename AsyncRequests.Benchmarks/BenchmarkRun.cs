@@ -11,7 +11,7 @@ namespace AsyncRequests.Benchmarks;
 /// <summary>
 /// Runs every scenario on AsyncRequests and on the Hangfire baseline, alternately (the order flips each
 /// repetition so that neither always runs on a warmer machine), each repetition on fresh instances and
-/// databases of the one PostgreSQL server.
+/// databases of the one PostgreSQL server. The SQS emulator must be persistent: the scenarios restart it.
 /// </summary>
 public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer postgres, SqsServer sqs, Progress progress)
 {
@@ -120,7 +120,55 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
             .Select(p => new ProcessUsage(p.Name, p.IsService, ProcessStats.PeakRssMiB(p.Id), cpu[p.Name]))
             .Append(new ProcessUsage(PostgresName, IsService: false, memory.PostgresPeakMiB, cpu[PostgresName]))
             .ToList();
-        return new SystemRun(system.Name, repetition, ceiling, accept, endToEnd, lightLoad, usage);
+
+        // Last, after the usage figures: these scenarios restart processes, the SQS emulator among them.
+        var backlog = await RunBacklogAsync(system, label, ct);
+        var outage = ours ? await RunOutageAsync(system, load, label, ct) : null;
+        return new SystemRun(system.Name, repetition, ceiling, accept, endToEnd, lightLoad, usage, backlog, outage);
+    }
+
+    /// <summary>
+    /// A backlog built with the workers stopped, then drained: from the moment the workers are started (their
+    /// process launched) to the first and the last completion.
+    /// </summary>
+    private async Task<BacklogResult> RunBacklogAsync(ISystemUnderTest system, string label, CancellationToken ct)
+    {
+        progress.Phase($"{label}: backlog, {settings.BacklogRequests:N0} requests with the workers stopped");
+        await system.StopWorkersAsync(ct);
+        await system.BeginScenarioAsync(ct);
+        SubmitResult submitted;
+        // Stopping Hangfire's workers restarts its app on a new port.
+        using (var load = new HttpLoad(system.BaseAddress, settings.EndToEndConcurrency, progress))
+        {
+            submitted = await load.SubmitAsync(settings.BacklogRequests, settings.EndToEndConcurrency, ct);
+        }
+
+        var started = DateTimeOffset.UtcNow;
+        await system.StartWorkersAsync(ct);
+        await DrainAsync(system, $"{label}: backlog, workers started, draining", afterTimedLoad: false, ct);
+        var (first, last) = await system.ReadCompletionTimesAsync(ct);
+        return new BacklogResult(submitted, await system.ReadOutcomesAsync(ct), (first - started).TotalSeconds, (last - started).TotalSeconds);
+    }
+
+    /// <summary>
+    /// Requests keep coming at a steady rate while the SQS emulator is stopped (its queues persist); once it answers
+    /// again, the time until the last of them has been sent and processed.
+    /// </summary>
+    private async Task<OutageResult> RunOutageAsync(ISystemUnderTest system, HttpLoad load, string label, CancellationToken ct)
+    {
+        await system.BeginScenarioAsync(ct);
+        progress.Phase(
+            $"{label}: SQS outage, {settings.OutageRatePerSecond} req/s with the emulator stopped for {settings.OutageDuration.TotalSeconds} s");
+        var submitting = load.SubmitAtRateAsync(settings.OutageRatePerSecond, settings.OutageDuration, ct);
+        await sqs.StopAsync();
+        await Task.Delay(settings.OutageDuration, ct);
+        await sqs.StartAgainAsync(ct);
+        var returned = DateTimeOffset.UtcNow;
+        var unfinishedAtReturn = await system.CountUnfinishedAsync(ct);
+        var submitted = await submitting;
+        await DrainAsync(system, $"{label}: SQS outage, emulator back, draining", afterTimedLoad: false, ct);
+        var (_, last) = await system.ReadCompletionTimesAsync(ct);
+        return new OutageResult(submitted, await system.ReadOutcomesAsync(ct), unfinishedAtReturn, (last - returned).TotalSeconds);
     }
 
     private Task<LoadResult> GenerateLoadAsync(

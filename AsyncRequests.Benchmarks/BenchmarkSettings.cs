@@ -24,6 +24,15 @@ public sealed record BenchmarkSettings
 
     public required TimeSpan LightLoadDuration { get; init; }
 
+    /// <summary>Requests accepted with the workers stopped, then drained once they start.</summary>
+    public required int BacklogRequests { get; init; }
+
+    /// <summary>How long the SQS emulator is stopped while requests keep coming (AsyncRequests only).</summary>
+    public required TimeSpan OutageDuration { get; init; }
+
+    /// <summary>Submissions per second, open loop, during the outage.</summary>
+    public required double OutageRatePerSecond { get; init; }
+
     /// <summary>How long pgbench runs at each client count; zero skips the floor.</summary>
     public required TimeSpan FloorDuration { get; init; }
 
@@ -47,6 +56,9 @@ public sealed record BenchmarkSettings
         AcceptDuration = TimeSpan.FromSeconds(10),
         EndToEndRequests = 20_000,
         LightLoadDuration = TimeSpan.FromSeconds(15),
+        BacklogRequests = 10_000,
+        OutageDuration = TimeSpan.FromSeconds(30),
+        OutageRatePerSecond = 200,
         FloorDuration = TimeSpan.FromSeconds(10),
         CalibrationDuration = TimeSpan.FromSeconds(5),
     };
@@ -60,6 +72,9 @@ public sealed record BenchmarkSettings
         AcceptDuration = TimeSpan.FromSeconds(5),
         EndToEndRequests = 1_000,
         LightLoadDuration = TimeSpan.FromSeconds(5),
+        BacklogRequests = 1_000,
+        OutageDuration = TimeSpan.FromSeconds(30),
+        OutageRatePerSecond = 50,
         FloorDuration = TimeSpan.FromSeconds(3),
         CalibrationDuration = TimeSpan.FromSeconds(2),
     };
@@ -75,6 +90,9 @@ public sealed record BenchmarkSettings
         EndToEndRequests = 60,
         EndToEndConcurrency = 8,
         LightLoadDuration = TimeSpan.FromSeconds(1),
+        BacklogRequests = 20,
+        OutageDuration = TimeSpan.FromSeconds(2),
+        OutageRatePerSecond = 10,
         FloorDuration = TimeSpan.Zero,
         CalibrationDuration = TimeSpan.Zero,
         UseWrk = false,
@@ -85,8 +103,10 @@ public sealed record BenchmarkSettings
         """
         Usage: dotnet run -c Release --project AsyncRequests.Benchmarks -- [--quick | --full | --smoke] [options]
 
-          --quick             about a minute: one repetition, accept at 32 connections, 1,000 requests end to end
-          --full              the README figures (default): 3 repetitions, accept at 8/32/128 connections, 20,000 end to end
+          --quick             a few minutes: one repetition, accept at 32 connections, 1,000 requests end to end,
+                              a backlog of 1,000, a 30 s SQS outage at 50 req/s
+          --full              the README figures (default): 3 repetitions, accept at 8/32/128 connections, 20,000 end to end,
+                              a backlog of 10,000, a 30 s SQS outage at 200 req/s
           --smoke             tiny counts, checks correctness only
           --repetitions N     override the number of repetitions
           --builtin-load      use the in-process HTTP loop instead of wrk for the accept scenario

@@ -27,7 +27,8 @@ Console.CancelKeyPress += (_, e) =>
 var progress = Progress.ForConsole();
 progress.Phase("starting PostgreSQL and the SQS emulator");
 await using var postgres = await PostgresServer.StartAsync(stop.Token);
-await using var sqs = await SqsServer.StartAsync(ct: stop.Token);
+// Persistent: the outage scenario stops and restarts it, and the queues of both runs must survive that.
+await using var sqs = await SqsServer.StartAsync(persistent: true, stop.Token);
 var result = await new BenchmarkRun(settings, postgres, sqs, progress).RunAsync(stop.Token);
 
 Console.WriteLine(MarkdownReport.Render(result));

@@ -41,9 +41,21 @@ public static class MarkdownReport
         Row(text, result, $"light load ({rate} req/s): accept → handler start, p99 ms", r => r.LightLoad.StartP99Ms);
         Row(text, result, $"light load ({rate} req/s): accept → done, p50 ms", r => r.LightLoad.DoneP50Ms);
         Row(text, result, $"light load ({rate} req/s): accept → done, p99 ms", r => r.LightLoad.DoneP99Ms);
+        var backlog = $"backlog of {settings.BacklogRequests:N0} accepted with the workers stopped";
+        Row(text, result, $"{backlog}: completions/s from starting the workers to the last completion (higher is better)", r => r.Backlog.CompletionsPerSecond);
+        Row(text, result, $"{backlog}: seconds from starting the workers to the last completion", r => r.Backlog.LastCompletionSeconds);
+        Row(text, result, $"{backlog}: of which to the first completion (start-up), s", r => r.Backlog.FirstCompletionSeconds);
+        var outage = $"SQS outage of {settings.OutageDuration.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s at {settings.OutageRatePerSecond.ToString(CultureInfo.InvariantCulture)} req/s";
+        OursOnlyRow(text, result, $"{outage}: requests not done when SQS returned", r => r.Outage!.UnfinishedAtReturn);
+        OursOnlyRow(text, result, $"{outage}: seconds from SQS's return until the last is processed", r => r.Outage!.RecoverySeconds);
         Row(text, result, "peak memory, service processes (Api + Processor; Hangfire), MiB", r => r.Processes.Where(p => p.IsService).Sum(p => p.PeakMemoryMiB));
         Totals(text, result, "end to end: submissions retried after a 503 (all runs)", r => r.EndToEnd.Submitted.RetriedAfter503, null);
-        Totals(text, result, "end to end and light load: submissions without a 202 (error or no answer in 30 s; all runs)", r => r.EndToEnd.Submitted.Failed + r.LightLoad.Submitted.Failed, null);
+        Totals(
+            text,
+            result,
+            "submissions without a 202 (error or no answer in 30 s; end to end, light load, backlog, outage; all runs)",
+            r => r.EndToEnd.Submitted.Failed + r.LightLoad.Submitted.Failed + r.Backlog.Submitted.Failed + (r.Outage?.Submitted.Failed ?? 0),
+            null);
         Totals(text, result, "lost / duplicated, every scenario (all runs)", r => r.Lost, r => r.Duplicated);
 
         text.AppendLine();
@@ -107,6 +119,10 @@ public static class MarkdownReport
         var ratio = Statistics.Median(ours) / Statistics.Median(peer);
         text.AppendLine($"| {figure} | {Summary(peer)} | {Summary(ours)} | {(double.IsFinite(ratio) ? ratio.ToString("0.00", CultureInfo.InvariantCulture) : "–")} |");
     }
+
+    // Hangfire has no queue outside its PostgreSQL tables, so an SQS outage has no counterpart there.
+    private static void OursOnlyRow(StringBuilder text, BenchmarkResult result, string figure, Func<SystemRun, double> value) =>
+        text.AppendLine($"| {figure} | n/a | {Summary(Values(result, Ours, value))} | |");
 
     private static void Totals(StringBuilder text, BenchmarkResult result, string figure, Func<SystemRun, long> first, Func<SystemRun, long>? second)
     {

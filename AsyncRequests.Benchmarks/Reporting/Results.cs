@@ -23,7 +23,9 @@ public sealed record SystemRun(
     IReadOnlyList<AcceptResult> Accept,
     EndToEndResult EndToEnd,
     LightLoadResult LightLoad,
-    IReadOnlyList<ProcessUsage> Processes)
+    IReadOnlyList<ProcessUsage> Processes,
+    BacklogResult Backlog,
+    OutageResult? Outage)
 {
     /// <summary>
     /// Nothing lost or duplicated: every stored request succeeded exactly once, and no fewer succeeded than were
@@ -33,11 +35,15 @@ public sealed record SystemRun(
     public bool Correct =>
         Accept.All(a => a.Outcomes is { Duplicated: 0, NotSucceeded: 0 })
         && EndToEnd.Lost == 0 && EndToEnd.Outcomes is { Duplicated: 0, NotSucceeded: 0 }
-        && LightLoad.Lost == 0 && LightLoad.Outcomes is { Duplicated: 0, NotSucceeded: 0 };
+        && LightLoad.Lost == 0 && LightLoad.Outcomes is { Duplicated: 0, NotSucceeded: 0 }
+        && Backlog.Lost == 0 && Backlog.Outcomes is { Duplicated: 0, NotSucceeded: 0 }
+        && (Outage is null || (Outage.Lost == 0 && Outage.Outcomes is { Duplicated: 0, NotSucceeded: 0 }));
 
-    public long Lost => Accept.Sum(a => a.Outcomes.NotSucceeded) + EndToEnd.Lost + LightLoad.Lost;
+    public long Lost => Accept.Sum(a => a.Outcomes.NotSucceeded) + EndToEnd.Lost + LightLoad.Lost + Backlog.Lost + (Outage?.Lost ?? 0);
 
-    public long Duplicated => Accept.Sum(a => a.Outcomes.Duplicated) + EndToEnd.Outcomes.Duplicated + LightLoad.Outcomes.Duplicated;
+    public long Duplicated =>
+        Accept.Sum(a => a.Outcomes.Duplicated) + EndToEnd.Outcomes.Duplicated + LightLoad.Outcomes.Duplicated
+        + Backlog.Outcomes.Duplicated + (Outage?.Outcomes.Duplicated ?? 0);
 }
 
 public sealed record AcceptResult(int Connections, LoadResult Load, Outcomes Outcomes);
@@ -69,7 +75,27 @@ public sealed record LightLoadResult(
     public long Lost => Math.Max(0, Submitted.Accepted - Outcomes.SucceededOnce) + Outcomes.NotSucceeded;
 }
 
-/// <summary>Peak memory over the whole run and CPU over the end-to-end scenario, per process.</summary>
+/// <summary>
+/// Requests accepted with the workers stopped, then the workers started: seconds from their start (the process
+/// launched) to the first and to the last completion.
+/// </summary>
+public sealed record BacklogResult(SubmitResult Submitted, Outcomes Outcomes, double FirstCompletionSeconds, double LastCompletionSeconds)
+{
+    public long Lost => Math.Max(0, Submitted.Accepted - Outcomes.SucceededOnce) + Outcomes.NotSucceeded;
+
+    public double CompletionsPerSecond => LastCompletionSeconds > 0 ? Outcomes.SucceededOnce / LastCompletionSeconds : 0;
+}
+
+/// <summary>
+/// Requests submitted at a steady rate while the SQS emulator was stopped; <see cref="UnfinishedAtReturn"/> of them
+/// were not done when it came back, and the last completed <see cref="RecoverySeconds"/> after it answered again.
+/// </summary>
+public sealed record OutageResult(SubmitResult Submitted, Outcomes Outcomes, long UnfinishedAtReturn, double RecoverySeconds)
+{
+    public long Lost => Math.Max(0, Submitted.Accepted - Outcomes.SucceededOnce) + Outcomes.NotSucceeded;
+}
+
+/// <summary>Peak memory over the standard scenarios (up to light load) and CPU over the end-to-end scenario, per process.</summary>
 public sealed record ProcessUsage(string Name, bool IsService, double PeakMemoryMiB, double EndToEndCpuSeconds);
 
 /// <summary>pgbench: one-row INSERT of a uuid and a small jsonb, prepared, on the same server.</summary>

@@ -12,28 +12,35 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
     private const string Terminal = "('succeeded', 'failed', 'cancelled')";
 
     private readonly AppProcess _api;
-    private readonly AppProcess _processor;
     private readonly NpgsqlDataSource _database;
+    private readonly SqsServer _sqs;
+    private readonly Dictionary<string, string> _settings;
+    private readonly string _logDirectory;
+    private AppProcess? _processor;
     private DateTimeOffset _since;
 
-    private AsyncRequestsSystem(AppProcess api, AppProcess processor, NpgsqlDataSource database, int emulatorProcessId)
+    private AsyncRequestsSystem(
+        AppProcess api, AppProcess processor, NpgsqlDataSource database, SqsServer sqs, Dictionary<string, string> settings, string logDirectory)
     {
         _api = api;
         _processor = processor;
         _database = database;
-        Processes =
-        [
-            new NamedProcess("Api", api.ProcessId),
-            new NamedProcess("Processor", processor.ProcessId),
-            new NamedProcess("SQS emulator", emulatorProcessId, IsService: false),
-        ];
+        _sqs = sqs;
+        _settings = settings;
+        _logDirectory = logDirectory;
     }
 
     public string Name => "AsyncRequests";
 
     public Uri BaseAddress => _api.BaseAddress;
 
-    public IReadOnlyList<NamedProcess> Processes { get; }
+    // The Processor and the emulator are the ones running now: the scenarios stop and start them.
+    public IReadOnlyList<NamedProcess> Processes =>
+    [
+        new NamedProcess("Api", _api.ProcessId),
+        new NamedProcess("Processor", _processor?.ProcessId ?? throw new InvalidOperationException("The Processor is stopped.")),
+        new NamedProcess("SQS emulator", _sqs.ProcessId ?? throw new InvalidOperationException("fauxqs is not running."), IsService: false),
+    ];
 
     public static async Task<AsyncRequestsSystem> StartAsync(
         PostgresServer postgres, SqsServer sqs, string instance, string logDirectory, CancellationToken ct)
@@ -64,9 +71,8 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
         var api = await AppProcess.StartAsync("AsyncRequests.Api", settings, logDirectory, "/health", ct);
         try
         {
-            var processor = await AppProcess.StartAsync("AsyncRequests.Processor", settings, logDirectory, "/health", ct);
-            return new AsyncRequestsSystem(
-                api, processor, NpgsqlDataSource.Create(connectionString), sqs.ProcessId ?? throw new InvalidOperationException("fauxqs is not running."));
+            var processor = await StartProcessorAsync(settings, logDirectory, ct);
+            return new AsyncRequestsSystem(api, processor, NpgsqlDataSource.Create(connectionString), sqs, settings, logDirectory);
         }
         catch
         {
@@ -118,12 +124,42 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
     public Task<double> ReadCompletionSpanSecondsAsync(CancellationToken ct) => ScalarAsync<double>(
         "SELECT coalesce(extract(epoch FROM max(completed_at) - min(created_at))::float8, 0) FROM requests WHERE created_at >= $1", ct);
 
+    public Task<(DateTimeOffset First, DateTimeOffset Last)> ReadCompletionTimesAsync(CancellationToken ct) => Queries.TimesAsync(
+        _database,
+        "SELECT extract(epoch FROM min(completed_at))::float8, extract(epoch FROM max(completed_at))::float8 FROM requests WHERE created_at >= $1",
+        _since,
+        ct);
+
+    public async Task StopWorkersAsync(CancellationToken ct)
+    {
+        if (_processor is null)
+        {
+            return;
+        }
+
+        await _processor.DisposeAsync();
+        _processor = null;
+        // fauxqs still hands messages to a killed receiver's long polls until they time out, and those messages stay
+        // invisible for the visibility timeout. A restart (the queues persist) ends those polls.
+        await _sqs.StopAsync();
+        await _sqs.StartAgainAsync(ct);
+    }
+
+    public async Task StartWorkersAsync(CancellationToken ct) => _processor ??= await StartProcessorAsync(_settings, _logDirectory, ct);
+
     public async ValueTask DisposeAsync()
     {
-        await _processor.DisposeAsync();
+        if (_processor is not null)
+        {
+            await _processor.DisposeAsync();
+        }
+
         await _api.DisposeAsync();
         await _database.DisposeAsync();
     }
+
+    private static Task<AppProcess> StartProcessorAsync(Dictionary<string, string> settings, string logDirectory, CancellationToken ct) =>
+        AppProcess.StartAsync("AsyncRequests.Processor", settings, logDirectory, "/health", ct);
 
     private Task<T> ScalarAsync<T>(string sql, CancellationToken ct) => Queries.ScalarAsync<T>(_database, sql, _since, ct);
 }

@@ -11,22 +11,25 @@ public sealed class HangfireSystem : ISystemUnderTest
 {
     private const string Final = "('Succeeded', 'Failed', 'Deleted')";
 
-    private readonly AppProcess _app;
     private readonly NpgsqlDataSource _database;
+    private readonly string _connectionString;
+    private readonly string _logDirectory;
+    private AppProcess _app;
     private long _lastJobBefore;
 
-    private HangfireSystem(AppProcess app, NpgsqlDataSource database)
+    private HangfireSystem(AppProcess app, NpgsqlDataSource database, string connectionString, string logDirectory)
     {
         _app = app;
         _database = database;
-        Processes = [new NamedProcess("Hangfire", app.ProcessId)];
+        _connectionString = connectionString;
+        _logDirectory = logDirectory;
     }
 
     public string Name => "Hangfire.PostgreSql";
 
     public Uri BaseAddress => _app.BaseAddress;
 
-    public IReadOnlyList<NamedProcess> Processes { get; }
+    public IReadOnlyList<NamedProcess> Processes => [new NamedProcess("Hangfire", _app.ProcessId)];
 
     public static async Task<HangfireSystem> StartAsync(PostgresServer postgres, string instance, string logDirectory, CancellationToken ct)
     {
@@ -38,13 +41,8 @@ public sealed class HangfireSystem : ISystemUnderTest
             Username = PostgresServer.Superuser,
             Database = instance,
         }.ConnectionString;
-        var app = await AppProcess.StartAsync(
-            "AsyncRequests.Benchmarks.Hangfire",
-            new Dictionary<string, string> { ["ConnectionStrings__hangfiredb"] = connectionString },
-            logDirectory,
-            "/alive",
-            ct);
-        return new HangfireSystem(app, NpgsqlDataSource.Create(connectionString));
+        var app = await StartAppAsync(connectionString, workers: true, logDirectory, ct);
+        return new HangfireSystem(app, NpgsqlDataSource.Create(connectionString), connectionString, logDirectory);
     }
 
     public async Task BeginScenarioAsync(CancellationToken ct)
@@ -98,10 +96,43 @@ public sealed class HangfireSystem : ISystemUnderTest
         """,
         ct);
 
+    public Task<(DateTimeOffset First, DateTimeOffset Last)> ReadCompletionTimesAsync(CancellationToken ct) => Queries.TimesAsync(
+        _database,
+        """
+        SELECT extract(epoch FROM min(done.createdat))::float8, extract(epoch FROM max(done.createdat))::float8
+        FROM hangfire.job j JOIN hangfire.state done ON done.jobid = j.id AND done.name = 'Succeeded'
+        WHERE j.id > $1
+        """,
+        _lastJobBefore,
+        ct);
+
+    // Hangfire's workers run inside the app: it is restarted on the same database, with or without them.
+    public Task StopWorkersAsync(CancellationToken ct) => RestartAsync(workers: false, ct);
+
+    public Task StartWorkersAsync(CancellationToken ct) => RestartAsync(workers: true, ct);
+
     public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync();
         await _database.DisposeAsync();
+    }
+
+    private static Task<AppProcess> StartAppAsync(string connectionString, bool workers, string logDirectory, CancellationToken ct) =>
+        AppProcess.StartAsync(
+            "AsyncRequests.Benchmarks.Hangfire",
+            new Dictionary<string, string>
+            {
+                ["ConnectionStrings__hangfiredb"] = connectionString,
+                ["Workers__Enabled"] = workers ? "true" : "false",
+            },
+            logDirectory,
+            "/alive",
+            ct);
+
+    private async Task RestartAsync(bool workers, CancellationToken ct)
+    {
+        await _app.DisposeAsync();
+        _app = await StartAppAsync(_connectionString, workers, _logDirectory, ct);
     }
 
     private Task<T> ScalarAsync<T>(string sql, CancellationToken ct) => Queries.ScalarAsync<T>(_database, sql, _lastJobBefore, ct);

@@ -35,6 +35,20 @@ internal static class Queries
         return latencies;
     }
 
+    /// <summary>Reads one row of two times as seconds since the Unix epoch (UTC), such as the first and the last completion.</summary>
+    public static async Task<(DateTimeOffset First, DateTimeOffset Last)> TimesAsync(
+        NpgsqlDataSource database, string sql, object mark, CancellationToken ct)
+    {
+        await using var command = Command(database, sql, mark);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return reader.IsDBNull(0)
+            ? throw new InvalidOperationException("No request of the scenario has completed.")
+            : (FromEpochSeconds(reader.GetDouble(0)), FromEpochSeconds(reader.GetDouble(1)));
+
+        static DateTimeOffset FromEpochSeconds(double seconds) => DateTimeOffset.UnixEpoch.AddSeconds(seconds);
+    }
+
     private static NpgsqlCommand Command(NpgsqlDataSource database, string sql, object mark)
     {
         var command = database.CreateCommand(sql);

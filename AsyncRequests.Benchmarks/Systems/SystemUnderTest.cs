@@ -9,7 +9,10 @@ public interface ISystemUnderTest : IAsyncDisposable
 {
     string Name { get; }
 
-    /// <summary>Where <c>POST /requests</c> with a multiply body is accepted, and <c>/alive</c> answers.</summary>
+    /// <summary>
+    /// Where <c>POST /requests</c> with a multiply body is accepted, and <c>/alive</c> answers; it may change when
+    /// the workers are stopped or started.
+    /// </summary>
     Uri BaseAddress { get; }
 
     /// <summary>The system's own processes by name (the shared PostgreSQL server is measured separately).</summary>
@@ -30,6 +33,15 @@ public interface ISystemUnderTest : IAsyncDisposable
 
     /// <summary>Seconds from the first accept to the last completion.</summary>
     Task<double> ReadCompletionSpanSecondsAsync(CancellationToken ct);
+
+    /// <summary>When the first and the last request of this scenario completed, as the system recorded it.</summary>
+    Task<(DateTimeOffset First, DateTimeOffset Last)> ReadCompletionTimesAsync(CancellationToken ct);
+
+    /// <summary>Stops whatever runs the work (the Processor; Hangfire's workers), leaving submissions accepted.</summary>
+    Task StopWorkersAsync(CancellationToken ct);
+
+    /// <summary>Starts the work again after <see cref="StopWorkersAsync"/>; returns once the system answers.</summary>
+    Task StartWorkersAsync(CancellationToken ct);
 }
 
 /// <summary>A process of a system; <paramref name="IsService"/> is false for shared infrastructure such as the SQS emulator.</summary>

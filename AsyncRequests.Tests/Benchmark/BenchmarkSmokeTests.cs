@@ -1,5 +1,4 @@
 using AsyncRequests.Benchmarks;
-using AsyncRequests.Tests.Infrastructure;
 
 namespace AsyncRequests.Tests.Benchmark;
 
@@ -7,7 +6,7 @@ namespace AsyncRequests.Tests.Benchmark;
 /// Keeps the benchmark from rotting: its smoke mode (tiny counts, the in-process load generator, no wrk)
 /// runs both systems as real processes. Only correctness is asserted, never a timing.
 /// </summary>
-public sealed class BenchmarkSmokeTests(TestServers servers)
+public sealed class BenchmarkSmokeTests
 {
     [Fact]
     public async Task The_benchmark_sees_every_request_succeed_exactly_once_on_both_systems()
@@ -15,9 +14,11 @@ public sealed class BenchmarkSmokeTests(TestServers servers)
         var ct = TestContext.Current.CancellationToken;
         // Its own PostgreSQL server: the benchmark's services open connection pools at their production sizes.
         await using var postgres = await PostgresServer.StartAsync(ct);
+        // Its own persistent emulator too: the outage scenario stops and restarts it.
+        await using var sqs = await SqsServer.StartAsync(persistent: true, ct);
         var settings = BenchmarkSettings.Smoke;
 
-        var result = await new BenchmarkRun(settings, postgres, servers.Sqs, new Progress(TextWriter.Null, interactive: false)).RunAsync(ct);
+        var result = await new BenchmarkRun(settings, postgres, sqs, new Progress(TextWriter.Null, interactive: false)).RunAsync(ct);
 
         Assert.Equal(["AsyncRequests", "Hangfire.PostgreSql"], result.Runs.Select(r => r.System).Order());
         Assert.All(result.Runs, run =>
@@ -34,7 +35,15 @@ public sealed class BenchmarkSmokeTests(TestServers servers)
             Assert.Equal(run.LightLoad.Submitted.Accepted, run.LightLoad.Outcomes.SucceededOnce);
             Assert.Equal(0, run.EndToEnd.Outcomes.Duplicated + run.LightLoad.Outcomes.Duplicated);
             Assert.Equal(run.LightLoad.Outcomes.SucceededOnce, run.LightLoad.Outcomes.Stored);
+            Assert.Equal(settings.BacklogRequests, run.Backlog.Submitted.Accepted);
+            Assert.Equal(settings.BacklogRequests, run.Backlog.Outcomes.Stored);
+            Assert.Equal(settings.BacklogRequests, run.Backlog.Outcomes.SucceededOnce);
         });
+        var outage = Assert.Single(result.Runs, r => r.Outage is not null).Outage!;
+        Assert.Equal(settings.OutageRatePerSecond * settings.OutageDuration.TotalSeconds, outage.Submitted.Accepted);
+        Assert.Equal(outage.Submitted.Accepted, outage.Outcomes.Stored);
+        Assert.Equal(outage.Submitted.Accepted, outage.Outcomes.SucceededOnce);
+        Assert.True(outage.UnfinishedAtReturn > 0, "Nothing was waiting for SQS when it came back: the outage was not one.");
         Assert.True(result.AllCorrect);
     }
 }
