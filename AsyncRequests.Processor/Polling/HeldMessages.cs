@@ -5,9 +5,10 @@ namespace AsyncRequests.Processor.Polling;
 /// <summary>
 /// The messages one poller holds, and its handler slots: received messages wait in a small buffer until
 /// a slot (and their group's concurrency limit) allows, then run until settled. Every held message is
-/// kept hidden by the heartbeat; one that is let go is no longer held.
+/// kept hidden by the heartbeat; one that is let go is no longer held. The buffer holds at most the slots'
+/// worth plus one receive's worth.
 /// </summary>
-internal sealed class HeldMessages(int maxConcurrency, int bufferCapacity, Func<string, int> concurrencyLimitOf, TimeProvider time)
+internal sealed class HeldMessages(int maxConcurrency, Func<string, int> concurrencyLimitOf, TimeProvider time)
 {
     private readonly Lock _gate = new();
     private readonly List<InFlightMessage> _buffer = [];
@@ -21,14 +22,19 @@ internal sealed class HeldMessages(int maxConcurrency, int bufferCapacity, Func<
     /// <summary>Completes once stopping and no handler runs any more.</summary>
     public Task AllSettled => _allSettled.Task;
 
-    /// <summary>Waits until a handler slot is free that no buffered message will take: only then is a receive worth its wait.</summary>
+    /// <summary>
+    /// Waits until a handler slot is free that no buffered message will take, and the buffer holds no more
+    /// than the slots' worth, so a whole receive fits: only then is a receive worth its wait. Without that
+    /// room, a type at its limit (by default it leaves one slot to the others) would make every receive
+    /// bring messages that could neither start nor stay, and they would cycle through the queue.
+    /// </summary>
     public async Task WaitForIdleSlotAsync(CancellationToken stopping)
     {
         while (true)
         {
             lock (_gate)
             {
-                if (_buffer.Count(CanStart) < maxConcurrency - _running)
+                if (_buffer.Count(CanStart) < maxConcurrency - _running && _buffer.Count <= maxConcurrency)
                 {
                     return;
                 }
@@ -129,22 +135,6 @@ internal sealed class HeldMessages(int maxConcurrency, int bufferCapacity, Func<
             var stale = _buffer.Where(m => CanStart(m) && time.GetElapsedTime(m.ReceivedAt) > waitedLongerThan).ToList();
             _buffer.RemoveAll(stale.Contains);
             return stale;
-        }
-    }
-
-    /// <summary>The newest buffered messages beyond the buffer's capacity (held back by a concurrency limit).</summary>
-    public List<InFlightMessage> TakeOverflow()
-    {
-        lock (_gate)
-        {
-            if (_buffer.Count <= bufferCapacity)
-            {
-                return [];
-            }
-
-            var overflow = _buffer[bufferCapacity..];
-            _buffer.RemoveRange(bufferCapacity, overflow.Count);
-            return overflow;
         }
     }
 

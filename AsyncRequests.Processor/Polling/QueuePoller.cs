@@ -87,8 +87,7 @@ public abstract partial class QueuePoller(
             return;
         }
 
-        // Buffered messages beyond a receive's worth over the slots (those held back by a concurrency limit) go back to the queue for a while.
-        var held = new HeldMessages(MaxConcurrency, MaxConcurrency + MaxMessagesPerReceive, ConcurrencyLimitOf, Time);
+        var held = new HeldMessages(MaxConcurrency, ConcurrencyLimitOf, Time);
         var visibility = new MessageVisibility(sqs, queueUrl, logger);
         var deleter = new MessageDeleter(sqs, queueUrl, logger);
         var deleting = deleter.RunAsync();
@@ -97,7 +96,7 @@ public abstract partial class QueuePoller(
         var beating = heartbeat.RunAsync(heartbeatStop.Token);
         LogStarted(logger, queueUrl, MaxConcurrency);
 
-        var receiving = ReceiveUntilStoppedAsync(queueUrl, held, visibility, deleter, heartbeat.Interval, stopping.Token);
+        var receiving = ReceiveUntilStoppedAsync(queueUrl, held, visibility, deleter, stopping.Token);
         await WhenCancelledAsync(stopping.Token);
         await DrainAsync(queueUrl, held, visibility);
 
@@ -182,7 +181,7 @@ public abstract partial class QueuePoller(
     }
 
     private async Task ReceiveUntilStoppedAsync(
-        string queueUrl, HeldMessages held, MessageVisibility visibility, MessageDeleter deleter, TimeSpan handBackDelay, CancellationToken stopping)
+        string queueUrl, HeldMessages held, MessageVisibility visibility, MessageDeleter deleter, CancellationToken stopping)
     {
         var consecutiveFailures = 0;
         while (!stopping.IsCancellationRequested)
@@ -237,7 +236,6 @@ public abstract partial class QueuePoller(
             }
 
             Dispatch(held, deleter);
-            await HandBackAsync(held, visibility, held.TakeOverflow(), handBackDelay);
         }
     }
 
