@@ -67,6 +67,31 @@ public sealed class TypeConcurrencyTests(TestServers servers)
         }
     }
 
+    [Fact]
+    public async Task With_default_settings_a_backlog_of_one_type_is_received_once_per_message()
+    {
+        // One type takes every slot but one by default; the free slot must not make the poller receive
+        // messages it can neither start nor hold. With one receive allowed, any message received twice
+        // goes through the dead-letter queue, and its request shows it in its history.
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0, settings: new Dictionary<string, string?>
+        {
+            ["Queue:MaxReceiveCount"] = "1",
+        });
+        var ids = new List<Guid>();
+        for (var i = 0; i < 40; i++)
+        {
+            ids.Add(await pipeline.SubmitAsync("multiply", new { num1 = i, num2 = 2, delayMs = 1000 }));
+        }
+
+        pipeline.StartProcessor();
+        foreach (var id in ids)
+        {
+            var done = await pipeline.WaitForTerminalAsync(id, TimeSpan.FromSeconds(120));
+            Assert.Equal(RequestStatus.Succeeded, done.Status);
+            Assert.DoesNotContain(done.History, h => h.Detail?.StartsWith("re-queued", StringComparison.Ordinal) == true);
+        }
+    }
+
     private static async Task<int> CountProcessingAsync(Infrastructure.Pipeline pipeline, List<Guid> ids)
     {
         var processing = 0;
