@@ -43,6 +43,10 @@ public sealed partial class SubmissionWriter : BackgroundService
     // Ten SendMessageBatch calls at once, and one statement to clear their marks.
     private const int MaxMessagesPerSend = 10 * RequestPublisher.MaxEntriesPerCall;
 
+    // Senders work side by side, so that while one waits for a slow SQS answer the next takes what was stored
+    // meanwhile: a sender's pace is MaxMessagesPerSend per SQS round trip, and the writer's is not bounded by it.
+    private const int Senders = 4;
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly RequestPublisher _publisher;
     private readonly RelayHandoffs _handoffs;
@@ -62,7 +66,7 @@ public sealed partial class SubmissionWriter : BackgroundService
 
         // Bounded, so that overload is answered with 503 at once instead of queueing for a connection.
         _submissions = Channel.CreateBounded<Submission>(new BoundedChannelOptions(options.Value.MaxQueuedSubmissions) { SingleReader = true });
-        _stored = Channel.CreateBounded<Submission[]>(new BoundedChannelOptions(options.Value.MaxQueuedSubmissions) { SingleReader = true, SingleWriter = true });
+        _stored = Channel.CreateBounded<Submission[]>(new BoundedChannelOptions(options.Value.MaxQueuedSubmissions) { SingleWriter = true });
     }
 
     /// <summary>Queues a request to be stored; null when the queue is full (or the service is stopping).</summary>
@@ -84,7 +88,9 @@ public sealed partial class SubmissionWriter : BackgroundService
         // A batch's statements serve many requests, so they join none of their traces; each message's
         // send span still joins its own request's trace.
         using var untraced = BackgroundTracing.Suppress();
-        return Task.WhenAll(Task.Run(WriteAllAsync, CancellationToken.None), Task.Run(SendAllAsync, CancellationToken.None));
+        return Task.WhenAll(Enumerable.Range(0, Senders)
+            .Select(_ => Task.Run(SendAllAsync, CancellationToken.None))
+            .Append(Task.Run(WriteAllAsync, CancellationToken.None)));
     }
 
     private async Task WriteAllAsync()

@@ -3,9 +3,11 @@ using System.Net.Http.Json;
 using Amazon.Runtime;
 using Amazon.SQS;
 using Amazon.SQS.Model;
+using AsyncRequests.Requests;
 using AsyncRequests.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace AsyncRequests.Tests.Pipeline;
 
@@ -16,6 +18,7 @@ public sealed class DirectSendTests(TestServers servers)
     {
         const int Burst = 1_500;
         var sqs = new SlowSqsClient(servers.Sqs);
+        using var handoffs = new MetricCollector<long>(RequestTelemetry.HandedToRelay);
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(
             servers,
             processors: 0,
@@ -27,6 +30,9 @@ public sealed class DirectSendTests(TestServers servers)
 
                 // A short send queue, so that a sender slower than the writer shows within a small burst.
                 ["Requests:MaxQueuedSubmissions"] = "100",
+
+                // A send that times out is the relay's by design; this test is about the sender's pace.
+                ["Outbox:SendTimeoutSeconds"] = "30",
             },
             configureServices: services => services.AddSingleton<IAmazonSQS>(sqs));
 
@@ -44,9 +50,14 @@ public sealed class DirectSendTests(TestServers servers)
         await using var db = pipeline.CreateDbContext();
         await Eventually.HoldsAsync(
             async () => await db.Requests.CountAsync(r => r.PublishedAt == null) == 0,
-            () => $"{db.Requests.Count(r => r.PublishedAt == null)} of {Burst} requests were left to the relay; {sqs.Calls} calls sent {sqs.Entries} messages.");
+            () => $"{db.Requests.Count(r => r.PublishedAt == null)} of {Burst} requests were left to the relay; {sqs.Calls} calls sent {sqs.Entries} messages; handed over: {Reasons(handoffs)}.");
         Assert.Equal(Burst, sqs.Entries);
     }
+
+    private static string Reasons(MetricCollector<long> handoffs) =>
+        string.Join(", ", handoffs.GetMeasurementSnapshot()
+            .GroupBy(m => m.Tags[RequestTelemetry.Tags.HandoffReason])
+            .Select(g => $"{g.Sum(m => m.Value)} {g.Key}"));
 
     /// <summary>The real SQS client, answering each SendMessageBatch 50 ms late, as a loaded SQS (or emulator) may.</summary>
     private sealed class SlowSqsClient(SqsServer server) : AmazonSQSClient(
