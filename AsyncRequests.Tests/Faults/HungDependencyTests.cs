@@ -99,7 +99,9 @@ public sealed class HungDependencyTests(TestServers servers)
         }
         finally
         {
-            foreach (var id in stopped)
+            // In reverse: a backend that had exited is a zombie until its stopped postmaster reaps it, so the
+            // postmaster continues last, when every listed process still exists.
+            foreach (var id in Enumerable.Reverse(stopped))
             {
                 await ChildProcess.SignalAsync(id, "CONT", CancellationToken.None);
             }
