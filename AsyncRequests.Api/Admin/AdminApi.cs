@@ -50,6 +50,8 @@ public static partial class AdminApi
         admin.MapMethods("/stats", [HttpMethods.Head], GetStatsAsync).ExcludeFromDescription();
         admin.MapOtherMethods("/stats", HttpMethods.Get, HttpMethods.Head);
 
+        admin.MapClientsApi();
+
         return app;
     }
 

@@ -8,6 +8,7 @@ namespace AsyncRequests.Api.Requests;
 public sealed class RequestSubmitter(SubmissionWriter writer, Backlog backlog, TimeProvider time)
 {
     public async Task<SubmissionOutcome> SubmitAsync(
+        string clientId,
         string type, RequestInput input, string? callbackUrl, string? idempotencyKey, CancellationToken cancellationToken)
     {
         if (await backlog.IsSaturatedAsync(cancellationToken))
@@ -23,6 +24,7 @@ public sealed class RequestSubmitter(SubmissionWriter writer, Backlog backlog, T
         var request = new AsyncRequest
         {
             Id = Guid.CreateVersion7(now),
+            ClientId = clientId,
             Type = type,
             Input = normalizedInput,
             Status = RequestStatus.Pending,

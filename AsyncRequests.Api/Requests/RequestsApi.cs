@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AsyncRequests.Api.Clients;
 using AsyncRequests.Api.RequestTypes;
 using AsyncRequests.Api.Webhooks;
 using AsyncRequests.Requests.RequestTypes;
@@ -27,12 +28,17 @@ public static class RequestsApi
     public static IEndpointRouteBuilder MapRequestsApi(this IEndpointRouteBuilder app)
     {
         var maxBodyBytes = app.ServiceProvider.GetRequiredService<IOptions<SubmissionOptions>>().Value.MaxBodyBytes;
-        var requests = app.MapGroup("/requests").WithTags("Requests");
+        var requests = app.MapGroup("/requests")
+            .WithTags("Requests")
+            .RequireAuthorization(ClientServiceCollectionExtensions.PolicyName)
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
 
         // On the group's own path: mapped inside the group it would be "/requests/" in traces and the OpenAPI document.
         app.MapPost("/requests", SubmitAsync)
             .WithTags("Requests")
             .WithName("SubmitRequest")
+            .RequireAuthorization(ClientServiceCollectionExtensions.PolicyName)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .WithSummary("Submit work; answers 202 at once with where to follow it.")
             .Accepts<SubmitRequestBody>("application/json")
             .AddOpenApiOperationTransformer(RequestBodySchemas.DescribePerTypeAsync)
@@ -125,7 +131,7 @@ public static class RequestsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var outcome = await submitter.SubmitAsync(body!.Type!, read.Input!, body.CallbackUrl, idempotencyKey, cancellationToken);
+        var outcome = await submitter.SubmitAsync(http.User.ClientId(), body!.Type!, read.Input!, body.CallbackUrl, idempotencyKey, cancellationToken);
         switch (outcome)
         {
             case SubmissionOutcome.KeyReused:

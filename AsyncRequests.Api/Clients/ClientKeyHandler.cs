@@ -1,0 +1,65 @@
+using System.Text.Encodings.Web;
+using AsyncRequests.Requests.Storage;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace AsyncRequests.Api.Clients;
+
+/// <summary>
+/// Authenticates <c>Authorization: Bearer &lt;client key&gt;</c>. Without any Authorization header the caller is
+/// the client <c>anonymous</c> where authentication is not required; a wrong key is refused everywhere.
+/// A failed challenge is a 401 ProblemDetails with <c>WWW-Authenticate: Bearer</c>; keys are never logged or echoed.
+/// </summary>
+public sealed class ClientKeyHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory loggerFactory,
+    UrlEncoder encoder,
+    ClientKeyLookup keys,
+    IOptions<ClientOptions> clientOptions,
+    IHostEnvironment environment,
+    IProblemDetailsService problemDetails)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+{
+    public const string SchemeName = "ClientKey";
+
+    private const string BearerPrefix = "Bearer ";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var headers = Request.Headers.Authorization;
+        if (headers.Count == 0)
+        {
+            return clientOptions.Value.RequiresAuthentication(environment)
+                ? AuthenticateResult.NoResult()
+                : Authenticated(ApiClient.AnonymousId);
+        }
+
+        if (headers.Count > 1 || headers[0] is not { } authorization || !authorization.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return AuthenticateResult.Fail("Send one Authorization: Bearer <key> header.");
+        }
+
+        return await keys.FindClientAsync(authorization[BearerPrefix.Length..].Trim(), Context.RequestAborted) is { } clientId
+            ? Authenticated(clientId)
+            : AuthenticateResult.Fail("The client key is not valid.");
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = "Bearer";
+        await problemDetails.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status401Unauthorized,
+                Title = "Unauthorized",
+                Detail = "Send a valid client key: Authorization: Bearer <key>. Keys of a disabled client, and revoked keys, are refused.",
+            },
+        });
+    }
+
+    private static AuthenticateResult Authenticated(string clientId) =>
+        AuthenticateResult.Success(new AuthenticationTicket(Callers.Principal(clientId, SchemeName), SchemeName));
+}
