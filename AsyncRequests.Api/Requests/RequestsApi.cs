@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AsyncRequests.Api.Clients;
@@ -56,7 +57,10 @@ public static class RequestsApi
             .WithName("StreamRequestEvents")
             .WithSummary("Server-Sent Events: the status document each time it changes, until the request is terminal; resumes after Last-Event-ID.");
 
-        requests.MapPost("/{id:guid}/cancel", CancelAsync)
+        requests.MapPost(
+                "/{id:guid}/cancel",
+                (Guid id, ClaimsPrincipal user, RequestCanceller canceller, RequestsDbContext db, CancellationToken cancellationToken) =>
+                    CancelAsync(id, user.ClientId(), canceller, db, cancellationToken))
             .WithName("CancelRequest")
             .RequireRateLimiting(DatabaseConcurrency.PolicyName)
             .WithSummary("Cancel a pending request at once; for a processing one, ask its worker to stop it (best effort).");
@@ -169,7 +173,7 @@ public static class RequestsApi
         IOptions<SubmissionOptions> options,
         CancellationToken cancellationToken)
     {
-        if (await db.FindStatusDocumentAsync(id, cancellationToken) is not { } document)
+        if ((await db.FindStatusDocumentAsync(id, cancellationToken)).OwnedBy(http.User) is not { } document)
         {
             return RequestNotFound(id);
         }
@@ -185,12 +189,13 @@ public static class RequestsApi
     private static async Task<Results<ServerSentEventsResult<RequestStatusDocument>, NoContent, ProblemHttpResult>> StreamEventsAsync(
         Guid id,
         [FromHeader(Name = "Last-Event-ID")] string? lastEventId,
+        ClaimsPrincipal user,
         RequestWatchers watchers,
         RequestEventStream events,
         CancellationToken cancellationToken)
     {
         // Read with the other streams' reads: however many streams open at once, they share one connection.
-        if (await watchers.ReadAsync(id, cancellationToken) is not { } current)
+        if ((await watchers.ReadAsync(id, cancellationToken)).OwnedBy(user) is not { } current)
         {
             return RequestNotFound(id);
         }
@@ -204,13 +209,15 @@ public static class RequestsApi
         return TypedResults.ServerSentEvents(events.FollowAsync(current, lastEventId, cancellationToken));
     }
 
+    /// <summary><paramref name="clientId"/> is the caller, who must own the request; null: an operator, who may cancel any.</summary>
     internal static async Task<Results<Ok<RequestStatusDocument>, Accepted<RequestStatusDocument>, ProblemHttpResult>> CancelAsync(
         Guid id,
+        string? clientId,
         RequestCanceller canceller,
         RequestsDbContext db,
         CancellationToken cancellationToken)
     {
-        var outcome = await canceller.CancelAsync(id, cancellationToken);
+        var outcome = await canceller.CancelAsync(id, clientId, cancellationToken);
         var document = await db.FindStatusDocumentAsync(id, cancellationToken);
         return (outcome, document) switch
         {
@@ -226,6 +233,13 @@ public static class RequestsApi
 
     private static void AskToRetryAfter(HttpContext http, SubmissionOptions options) =>
         http.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The document if <paramref name="caller"/> owns it. Another client's request is answered exactly as an
+    /// unknown one, so an id tells nobody but its owner that the request exists.
+    /// </summary>
+    private static RequestStatusDocument? OwnedBy(this RequestStatusDocument? document, ClaimsPrincipal caller) =>
+        document?.ClientId == caller.ClientId() ? document : null;
 
     internal static ProblemHttpResult RequestNotFound(Guid id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"There is no request {id}.");
