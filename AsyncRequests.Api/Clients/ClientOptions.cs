@@ -18,4 +18,20 @@ public sealed class ClientOptions
     /// </summary>
     [Range(0, 300)]
     public int KeyCacheSeconds { get; set; } = 5;
+
+    /// <summary>Submits a client may make per second on one Api instance, on average; 0: no limit.</summary>
+    [Range(0, 1_000_000)]
+    public int RequestsPerSecond { get; set; }
+
+    /// <summary>Submits a client may make at once beyond the rate (the bucket's size); 0: as many as <see cref="RequestsPerSecond"/>.</summary>
+    [Range(0, 1_000_000)]
+    public int Burst { get; set; }
+
+    /// <summary>Unfinished (pending or processing) requests a client may have; 0: no limit.</summary>
+    [Range(0, 100_000_000)]
+    public int MaxPendingRequests { get; set; }
+
+    /// <summary>What a client refused by a quota is told to wait before it tries again.</summary>
+    [Range(1, 3600)]
+    public int PendingRetryAfterSeconds { get; set; } = 5;
 }

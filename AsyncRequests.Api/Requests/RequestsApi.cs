@@ -39,7 +39,9 @@ public static class RequestsApi
             .WithTags("Requests")
             .WithName("SubmitRequest")
             .RequireAuthorization(ClientServiceCollectionExtensions.PolicyName)
+            .RequireRateLimiting(ClientRateLimit.PolicyName)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Submit work; answers 202 at once with where to follow it.")
             .Accepts<SubmitRequestBody>("application/json")
             .AddOpenApiOperationTransformer(RequestBodySchemas.DescribePerTypeAsync)
@@ -75,6 +77,7 @@ public static class RequestsApi
         CallbackUrlValidator callbackUrls,
         IOptions<SubmissionOptions> options,
         IOptions<BackpressureOptions> backpressure,
+        IOptions<ClientOptions> clients,
         CancellationToken cancellationToken)
     {
         if (!http.Request.HasJsonContentType())
@@ -148,6 +151,12 @@ public static class RequestsApi
                 return Accept(replayed.Request);
             case SubmissionOutcome.Accepted accepted:
                 return Accept(accepted.Request);
+            case SubmissionOutcome.AtPendingCap:
+                http.Response.Headers.RetryAfter = clients.Value.PendingRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status429TooManyRequests,
+                    title: "Quota exceeded",
+                    detail: $"This client has {clients.Value.MaxPendingRequests} unfinished requests, as many as it may. Nothing was stored; try again once some finish.");
             case SubmissionOutcome.Saturated saturated:
                 http.Response.Headers.RetryAfter = backpressure.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return TypedResults.Problem(

@@ -40,6 +40,8 @@ public sealed class RequestsDbContext(DbContextOptions<RequestsDbContext> option
             request.Property(r => r.ClientId).HasMaxLength(ApiClient.MaxIdLength);
             request.HasIndex(r => new { r.ClientId, r.IdempotencyKey }).IsUnique().HasFilter("idempotency_key IS NOT NULL")
                 .HasDatabaseName("ix_requests_client_idempotency_key");
+            // The per-client cap on unfinished requests counts here; finished requests never enter it.
+            request.HasIndex(r => r.ClientId).HasFilter("status IN ('pending', 'processing')").HasDatabaseName("ix_requests_client_unfinished");
             request.HasIndex(r => r.CreatedAt, "ix_requests_unpublished").HasFilter("published_at IS NULL");
             request.HasIndex(r => r.CreatedAt, "ix_requests_pending").HasFilter("status = 'pending'");
 

@@ -206,6 +206,10 @@ namespace AsyncRequests.Requests.Storage.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ClientId")
+                        .HasDatabaseName("ix_requests_client_unfinished")
+                        .HasFilter("status IN ('pending', 'processing')");
+
                     b.HasIndex("CompletedAt")
                         .HasDatabaseName("ix_requests_completed")
                         .HasFilter("completed_at IS NOT NULL");

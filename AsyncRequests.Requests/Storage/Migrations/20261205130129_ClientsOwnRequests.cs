@@ -75,6 +75,12 @@ namespace AsyncRequests.Requests.Storage.Migrations
                 filter: "idempotency_key IS NOT NULL");
 
             migrationBuilder.CreateIndex(
+                name: "ix_requests_client_unfinished",
+                table: "requests",
+                column: "client_id",
+                filter: "status IN ('pending', 'processing')");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_client_keys_client_id",
                 table: "client_keys",
                 column: "client_id");
@@ -97,6 +103,10 @@ namespace AsyncRequests.Requests.Storage.Migrations
 
             migrationBuilder.DropIndex(
                 name: "ix_requests_client_idempotency_key",
+                table: "requests");
+
+            migrationBuilder.DropIndex(
+                name: "ix_requests_client_unfinished",
                 table: "requests");
 
             migrationBuilder.DropColumn(

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace AsyncRequests.Requests.Storage.Migrations
 {
     [DbContext(typeof(RequestsDbContext))]
-    [Migration("20261205123333_ClientsOwnRequests")]
+    [Migration("20261205130129_ClientsOwnRequests")]
     partial class ClientsOwnRequests
     {
         /// <inheritdoc />
@@ -208,6 +208,10 @@ namespace AsyncRequests.Requests.Storage.Migrations
                         .HasColumnName("updated_at");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ClientId")
+                        .HasDatabaseName("ix_requests_client_unfinished")
+                        .HasFilter("status IN ('pending', 'processing')");
 
                     b.HasIndex("CompletedAt")
                         .HasDatabaseName("ix_requests_completed")
