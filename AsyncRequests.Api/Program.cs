@@ -1,5 +1,6 @@
 using AsyncRequests.Api;
 using AsyncRequests.Api.Admin;
+using AsyncRequests.Api.Clients;
 using AsyncRequests.Api.Retention;
 using AsyncRequests.Api.Requests;
 using AsyncRequests.Api.RequestTypes;
@@ -15,6 +16,7 @@ builder.AddRequestStoreMigration();
 builder.AddRequestQueue();
 builder.AddRequestsApi();
 builder.AddOutboxRelay();
+builder.AddClientAuthentication();
 builder.AddAdminApi();
 builder.AddRetention();
 builder.AddWebhooks();
@@ -25,6 +27,10 @@ var app = builder.Build();
 app.UseSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+
+// Inside the exception handler (a key lookup may find the database down: 503), before the rate limiter (which partitions by client).
+app.UseAuthentication();
+app.UseAuthorization();
 app.UseRateLimiter();
 app.UseDefaultFiles();
 app.UseStaticFiles();

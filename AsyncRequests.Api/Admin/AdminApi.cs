@@ -39,7 +39,10 @@ public static partial class AdminApi
             .WithSummary("Run a failed or cancelled request again, with a fresh attempt budget.");
         admin.MapOtherMethods("/requests/{id:guid}/retry", HttpMethods.Post);
 
-        admin.MapPost("/requests/{id:guid}/cancel", RequestsApi.CancelAsync)
+        admin.MapPost(
+                "/requests/{id:guid}/cancel",
+                (Guid id, RequestCanceller canceller, RequestsDbContext db, CancellationToken cancellationToken) =>
+                    RequestsApi.CancelAsync(id, clientId: null, canceller, db, cancellationToken))
             .WithName("AdminCancelRequest")
             .WithSummary("Cancel a request, as the public cancel does.");
         admin.MapOtherMethods("/requests/{id:guid}/cancel", HttpMethods.Post);
@@ -50,6 +53,8 @@ public static partial class AdminApi
         admin.MapMethods("/stats", [HttpMethods.Head], GetStatsAsync).ExcludeFromDescription();
         admin.MapOtherMethods("/stats", HttpMethods.Get, HttpMethods.Head);
 
+        admin.MapClientsApi();
+
         return app;
     }
 
@@ -57,6 +62,7 @@ public static partial class AdminApi
         HttpRequest http,
         [FromQuery] string? status,
         [FromQuery] string? type,
+        [FromQuery] string? client,
         [FromQuery] string? createdBefore,
         [FromQuery] string? createdAfter,
         [FromQuery] string? limit,
@@ -64,7 +70,7 @@ public static partial class AdminApi
         AdminRequests requests,
         CancellationToken cancellationToken)
     {
-        var (query, errors) = RequestListQuery.Read(status, type, createdBefore, createdAfter, limit, cursor, http.Query);
+        var (query, errors) = RequestListQuery.Read(status, type, client, createdBefore, createdAfter, limit, cursor, http.Query);
         if (query is null)
         {
             return TypedResults.ValidationProblem(errors);

@@ -5,6 +5,7 @@ namespace AsyncRequests.Api.Admin;
 /// <summary>One row of <c>GET /admin/requests</c>.</summary>
 public sealed record RequestSummary(
     Guid Id,
+    string ClientId,
     string Type,
     RequestStatus Status,
     int Attempts,

@@ -20,6 +20,11 @@ public sealed partial class AdminRequests(RequestsDbContext db, RequestPublisher
             rows = rows.Where(r => r.Status == status);
         }
 
+        if (query.Client is { } client)
+        {
+            rows = rows.Where(r => r.ClientId == client);
+        }
+
         if (query.Type is { } type)
         {
             rows = rows.Where(r => r.Type == type);
@@ -44,7 +49,7 @@ public sealed partial class AdminRequests(RequestsDbContext db, RequestPublisher
         var items = await rows
             .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
             .Take(query.Limit + 1)
-            .Select(r => new RequestSummary(r.Id, r.Type, r.Status, r.Attempts, r.CreatedAt, r.CompletedAt, r.Error))
+            .Select(r => new RequestSummary(r.Id, r.ClientId, r.Type, r.Status, r.Attempts, r.CreatedAt, r.CompletedAt, r.Error))
             .ToListAsync(cancellationToken);
         if (items.Count <= query.Limit)
         {

@@ -16,6 +16,7 @@ public static class AdminServiceCollectionExtensions
             .AddPolicy(AdminApi.PolicyName, policy => policy.AddAuthenticationSchemes(AdminApiKeyHandler.SchemeName).RequireAuthenticatedUser());
         builder.Services.Configure<OpenApiOptions>("v1", openApi => openApi.AddDocumentTransformer<AdminSecuritySchemeTransformer>());
         builder.Services.AddScoped<AdminRequests>();
+        builder.Services.AddScoped<AdminClients>();
         builder.Services.AddSingleton<AdminStatistics>();
         return builder;
     }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Globalization;
+using AsyncRequests.Api.Clients;
 using AsyncRequests.Requests.RequestTypes;
 using AsyncRequests.Requests.Storage;
 using Microsoft.Extensions.Primitives;
@@ -12,6 +13,7 @@ namespace AsyncRequests.Api.Admin;
 public sealed record RequestListQuery(
     RequestStatus? Status,
     string? Type,
+    string? Client,
     DateTimeOffset? CreatedBefore,
     DateTimeOffset? CreatedAfter,
     int Limit,
@@ -21,7 +23,7 @@ public sealed record RequestListQuery(
     public const int MaxLimit = 200;
     private const int MaxTypeLength = 64;
 
-    private static readonly string[] s_parameters = ["status", "type", "createdBefore", "createdAfter", "limit", "cursor"];
+    private static readonly string[] s_parameters = ["status", "type", "client", "createdBefore", "createdAfter", "limit", "cursor"];
 
     /// <summary>
     /// Reads the bound query values; every invalid one is reported under its parameter name, and so is
@@ -29,7 +31,7 @@ public sealed record RequestListQuery(
     /// once, where binding would have joined the values with commas or a typo would have listed everything.
     /// </summary>
     public static (RequestListQuery? Query, Dictionary<string, string[]> Errors) Read(
-        string? status, string? type, string? createdBefore, string? createdAfter, string? limit, string? cursor,
+        string? status, string? type, string? client, string? createdBefore, string? createdAfter, string? limit, string? cursor,
         IEnumerable<KeyValuePair<string, StringValues>> given)
     {
         var errors = new Dictionary<string, string[]>();
@@ -48,6 +50,11 @@ public sealed record RequestListQuery(
         if (type is not null && (type.Length is 0 or > MaxTypeLength || StorableText.FindProblem(type) is not null || type.Any(char.IsControl)))
         {
             errors["type"] = [$"The type must be 1 to {MaxTypeLength} printable characters."];
+        }
+
+        if (client is not null && !ClientKeys.IsWellFormedId(client))
+        {
+            errors["client"] = [$"The client must be a client id: 1 to {ApiClient.MaxIdLength} letters, digits, '_' or '-'."];
         }
 
         var before = ReadTime(createdBefore, "createdBefore", errors);
@@ -79,7 +86,7 @@ public sealed record RequestListQuery(
 
         return errors.Count > 0
             ? (null, errors)
-            : (new RequestListQuery(statusFilter, type, before, after, pageSize, position), errors);
+            : (new RequestListQuery(statusFilter, type, client, before, after, pageSize, position), errors);
     }
 
     private static DateTimeOffset? ReadTime(string? value, string name, Dictionary<string, string[]> errors)

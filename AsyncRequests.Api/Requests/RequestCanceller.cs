@@ -11,7 +11,8 @@ namespace AsyncRequests.Api.Requests;
 /// </summary>
 public sealed class RequestCanceller(RequestsDbContext db, TimeProvider time)
 {
-    public async Task<CancelOutcome> CancelAsync(Guid id, CancellationToken cancellationToken)
+    /// <summary>Only a request of <paramref name="clientId"/> is cancelled (another's is not found); null: any request.</summary>
+    public async Task<CancelOutcome> CancelAsync(Guid id, string? clientId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -19,7 +20,7 @@ public sealed class RequestCanceller(RequestsDbContext db, TimeProvider time)
         // One statement for both cases, so a request moving between pending and processing cannot slip
         // between two checks; the row stays locked until commit.
         var updated = await db.Requests
-            .Where(r => r.Id == id && (r.Status == RequestStatus.Pending || r.Status == RequestStatus.Processing))
+            .Where(r => r.Id == id && (clientId == null || r.ClientId == clientId) && (r.Status == RequestStatus.Pending || r.Status == RequestStatus.Processing))
             .ExecuteUpdateAsync(
                 s => s.SetProperty(r => r.Status, r => r.Status == RequestStatus.Pending ? RequestStatus.Cancelled : r.Status)
                     .SetProperty(r => r.CompletedAt, r => r.Status == RequestStatus.Pending ? now : r.CompletedAt)
@@ -27,7 +28,7 @@ public sealed class RequestCanceller(RequestsDbContext db, TimeProvider time)
                     .SetProperty(r => r.UpdatedAt, now),
                 cancellationToken);
         var request = await db.Requests.AsNoTracking()
-            .Where(r => r.Id == id)
+            .Where(r => r.Id == id && (clientId == null || r.ClientId == clientId))
             .Select(r => new { r.Type, r.Status, r.Attempts })
             .SingleOrDefaultAsync(cancellationToken);
 

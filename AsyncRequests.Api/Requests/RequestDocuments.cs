@@ -39,6 +39,7 @@ public sealed record WebhookDocument(
 /// </summary>
 public sealed record RequestStatusDocument(
     Guid Id,
+    string ClientId,
     string Type,
     RequestStatus Status,
     bool CancelRequested,
@@ -102,6 +103,7 @@ public static class RequestDocumentMapping
 
     public static RequestStatusDocument ToStatusDocument(this AsyncRequest request, WebhookDocument? webhook) => new(
         request.Id,
+        request.ClientId,
         request.Type,
         request.Status,
         request.CancelRequested,

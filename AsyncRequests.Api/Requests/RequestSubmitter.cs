@@ -1,15 +1,22 @@
 using System.Diagnostics;
+using AsyncRequests.Api.Clients;
 using AsyncRequests.Requests.RequestTypes;
 using AsyncRequests.Requests.Storage;
 
 namespace AsyncRequests.Api.Requests;
 
 /// <summary>Turns a validated submission into a request row and has the writer store it with its outbox mark.</summary>
-public sealed class RequestSubmitter(SubmissionWriter writer, Backlog backlog, TimeProvider time)
+public sealed class RequestSubmitter(SubmissionWriter writer, Backlog backlog, PendingRequests pending, TimeProvider time)
 {
     public async Task<SubmissionOutcome> SubmitAsync(
+        string clientId,
         string type, RequestInput input, string? callbackUrl, string? idempotencyKey, CancellationToken cancellationToken)
     {
+        if (await pending.IsAtCapAsync(clientId, cancellationToken))
+        {
+            return new SubmissionOutcome.AtPendingCap();
+        }
+
         if (await backlog.IsSaturatedAsync(cancellationToken))
         {
             return new SubmissionOutcome.Saturated("More requests are waiting to be processed than the system takes on.");
@@ -23,6 +30,7 @@ public sealed class RequestSubmitter(SubmissionWriter writer, Backlog backlog, T
         var request = new AsyncRequest
         {
             Id = Guid.CreateVersion7(now),
+            ClientId = clientId,
             Type = type,
             Input = normalizedInput,
             Status = RequestStatus.Pending,
@@ -55,6 +63,9 @@ public abstract record SubmissionOutcome
 
     /// <summary>The idempotency key was used before for a different type, input or callback URL.</summary>
     public sealed record KeyReused : SubmissionOutcome;
+
+    /// <summary>Turned away before anything was stored: the client has as many unfinished requests as it may.</summary>
+    public sealed record AtPendingCap : SubmissionOutcome;
 
     /// <summary>Turned away before anything was stored: the system has more work than it takes on.</summary>
     public sealed record Saturated(string Reason) : SubmissionOutcome;

@@ -1,5 +1,7 @@
+using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AsyncRequests.Api.Clients;
 using AsyncRequests.Api.RequestTypes;
 using AsyncRequests.Api.Webhooks;
 using AsyncRequests.Requests.RequestTypes;
@@ -27,12 +29,19 @@ public static class RequestsApi
     public static IEndpointRouteBuilder MapRequestsApi(this IEndpointRouteBuilder app)
     {
         var maxBodyBytes = app.ServiceProvider.GetRequiredService<IOptions<SubmissionOptions>>().Value.MaxBodyBytes;
-        var requests = app.MapGroup("/requests").WithTags("Requests");
+        var requests = app.MapGroup("/requests")
+            .WithTags("Requests")
+            .RequireAuthorization(ClientServiceCollectionExtensions.PolicyName)
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
 
         // On the group's own path: mapped inside the group it would be "/requests/" in traces and the OpenAPI document.
         app.MapPost("/requests", SubmitAsync)
             .WithTags("Requests")
             .WithName("SubmitRequest")
+            .RequireAuthorization(ClientServiceCollectionExtensions.PolicyName)
+            .RequireRateLimiting(ClientRateLimit.PolicyName)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithSummary("Submit work; answers 202 at once with where to follow it.")
             .Accepts<SubmitRequestBody>("application/json")
             .AddOpenApiOperationTransformer(RequestBodySchemas.DescribePerTypeAsync)
@@ -50,7 +59,10 @@ public static class RequestsApi
             .WithName("StreamRequestEvents")
             .WithSummary("Server-Sent Events: the status document each time it changes, until the request is terminal; resumes after Last-Event-ID.");
 
-        requests.MapPost("/{id:guid}/cancel", CancelAsync)
+        requests.MapPost(
+                "/{id:guid}/cancel",
+                (Guid id, ClaimsPrincipal user, RequestCanceller canceller, RequestsDbContext db, CancellationToken cancellationToken) =>
+                    CancelAsync(id, user.ClientId(), canceller, db, cancellationToken))
             .WithName("CancelRequest")
             .RequireRateLimiting(DatabaseConcurrency.PolicyName)
             .WithSummary("Cancel a pending request at once; for a processing one, ask its worker to stop it (best effort).");
@@ -65,6 +77,7 @@ public static class RequestsApi
         CallbackUrlValidator callbackUrls,
         IOptions<SubmissionOptions> options,
         IOptions<BackpressureOptions> backpressure,
+        IOptions<ClientOptions> clients,
         CancellationToken cancellationToken)
     {
         if (!http.Request.HasJsonContentType())
@@ -125,7 +138,7 @@ public static class RequestsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var outcome = await submitter.SubmitAsync(body!.Type!, read.Input!, body.CallbackUrl, idempotencyKey, cancellationToken);
+        var outcome = await submitter.SubmitAsync(http.User.ClientId(), body!.Type!, read.Input!, body.CallbackUrl, idempotencyKey, cancellationToken);
         switch (outcome)
         {
             case SubmissionOutcome.KeyReused:
@@ -138,6 +151,12 @@ public static class RequestsApi
                 return Accept(replayed.Request);
             case SubmissionOutcome.Accepted accepted:
                 return Accept(accepted.Request);
+            case SubmissionOutcome.AtPendingCap:
+                http.Response.Headers.RetryAfter = clients.Value.PendingRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status429TooManyRequests,
+                    title: "Quota exceeded",
+                    detail: $"This client has {clients.Value.MaxPendingRequests} unfinished requests, as many as it may. Nothing was stored; try again once some finish.");
             case SubmissionOutcome.Saturated saturated:
                 http.Response.Headers.RetryAfter = backpressure.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return TypedResults.Problem(
@@ -163,7 +182,7 @@ public static class RequestsApi
         IOptions<SubmissionOptions> options,
         CancellationToken cancellationToken)
     {
-        if (await db.FindStatusDocumentAsync(id, cancellationToken) is not { } document)
+        if ((await db.FindStatusDocumentAsync(id, cancellationToken)).OwnedBy(http.User) is not { } document)
         {
             return RequestNotFound(id);
         }
@@ -179,12 +198,13 @@ public static class RequestsApi
     private static async Task<Results<ServerSentEventsResult<RequestStatusDocument>, NoContent, ProblemHttpResult>> StreamEventsAsync(
         Guid id,
         [FromHeader(Name = "Last-Event-ID")] string? lastEventId,
+        ClaimsPrincipal user,
         RequestWatchers watchers,
         RequestEventStream events,
         CancellationToken cancellationToken)
     {
         // Read with the other streams' reads: however many streams open at once, they share one connection.
-        if (await watchers.ReadAsync(id, cancellationToken) is not { } current)
+        if ((await watchers.ReadAsync(id, cancellationToken)).OwnedBy(user) is not { } current)
         {
             return RequestNotFound(id);
         }
@@ -198,13 +218,15 @@ public static class RequestsApi
         return TypedResults.ServerSentEvents(events.FollowAsync(current, lastEventId, cancellationToken));
     }
 
+    /// <summary><paramref name="clientId"/> is the caller, who must own the request; null: an operator, who may cancel any.</summary>
     internal static async Task<Results<Ok<RequestStatusDocument>, Accepted<RequestStatusDocument>, ProblemHttpResult>> CancelAsync(
         Guid id,
+        string? clientId,
         RequestCanceller canceller,
         RequestsDbContext db,
         CancellationToken cancellationToken)
     {
-        var outcome = await canceller.CancelAsync(id, cancellationToken);
+        var outcome = await canceller.CancelAsync(id, clientId, cancellationToken);
         var document = await db.FindStatusDocumentAsync(id, cancellationToken);
         return (outcome, document) switch
         {
@@ -220,6 +242,13 @@ public static class RequestsApi
 
     private static void AskToRetryAfter(HttpContext http, SubmissionOptions options) =>
         http.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The document if <paramref name="caller"/> owns it. Another client's request is answered exactly as an
+    /// unknown one, so an id tells nobody but its owner that the request exists.
+    /// </summary>
+    private static RequestStatusDocument? OwnedBy(this RequestStatusDocument? document, ClaimsPrincipal caller) =>
+        document?.ClientId == caller.ClientId() ? document : null;
 
     internal static ProblemHttpResult RequestNotFound(Guid id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"There is no request {id}.");

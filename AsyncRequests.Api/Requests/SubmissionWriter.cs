@@ -23,12 +23,12 @@ public sealed partial class SubmissionWriter : BackgroundService
         """
         WITH inserted AS (
             INSERT INTO requests (id, type, input, status, progress_percent, attempts, created_at, updated_at,
-                                  trace_parent, trace_state, idempotency_key, request_hash, callback_url, cancel_requested)
+                                  trace_parent, trace_state, idempotency_key, request_hash, callback_url, cancel_requested, client_id)
             SELECT id, type, input::jsonb, 'pending', 0, 0, created_at, created_at,
-                   trace_parent, trace_state, idempotency_key, request_hash, callback_url, false
-            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-                 AS s(id, type, input, created_at, trace_parent, trace_state, idempotency_key, request_hash, callback_url)
-            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+                   trace_parent, trace_state, idempotency_key, request_hash, callback_url, false, client_id
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+                 AS s(id, type, input, created_at, trace_parent, trace_state, idempotency_key, request_hash, callback_url, client_id)
+            ON CONFLICT (client_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING id, created_at
         ), history AS (
             INSERT INTO status_changes (request_id, status, at, attempt, detail)
@@ -37,8 +37,14 @@ public sealed partial class SubmissionWriter : BackgroundService
         SELECT id FROM inserted
         """;
 
+    // Keys are per client: the pairs are matched as the unique index matches them.
     private const string FindByKeysSql =
-        "SELECT id, type, input::text, created_at, idempotency_key, request_hash FROM requests WHERE idempotency_key = ANY($1)";
+        """
+        SELECT r.id, r.type, r.input::text, r.created_at, r.idempotency_key, r.request_hash, r.client_id
+        FROM requests r
+        JOIN unnest($1::text[], $2::text[]) AS k(client_id, idempotency_key)
+          ON r.client_id = k.client_id AND r.idempotency_key = k.idempotency_key
+        """;
 
     // Ten SendMessageBatch calls at once, and one statement to clear their marks.
     private const int MaxMessagesPerSend = 10 * RequestPublisher.MaxEntriesPerCall;
@@ -198,7 +204,7 @@ public sealed partial class SubmissionWriter : BackgroundService
             foreach (var submission in conflicting)
             {
                 var request = submission.Request;
-                if (request.IdempotencyKey is not null && earlier.TryGetValue(request.IdempotencyKey, out var winner))
+                if (request.IdempotencyKey is not null && earlier.TryGetValue((request.ClientId, request.IdempotencyKey), out var winner))
                 {
                     submission.Outcome.TrySetResult(winner.RequestHash == request.RequestHash
                         ? new SubmissionOutcome.Replayed(winner)
@@ -232,6 +238,7 @@ public sealed partial class SubmissionWriter : BackgroundService
         command.Parameters.Add(new NpgsqlParameter { Value = requests.Select(r => r.IdempotencyKey).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = requests.Select(r => r.RequestHash).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = requests.Select(r => r.CallbackUrl).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = requests.Select(r => r.ClientId).ToArray() });
 
         var inserted = new HashSet<Guid>(requests.Length);
         await using var reader = await command.ExecuteReaderAsync();
@@ -244,16 +251,17 @@ public sealed partial class SubmissionWriter : BackgroundService
     }
 
     /// <summary>The requests that hold the keys of the rows that were not inserted.</summary>
-    private async Task<Dictionary<string, AsyncRequest>> FindEarlierAsync(List<Submission> conflicting)
+    private async Task<Dictionary<(string ClientId, string Key), AsyncRequest>> FindEarlierAsync(List<Submission> conflicting)
     {
         var keys = conflicting
             .Where(s => s.Request.IdempotencyKey is not null)
-            .Select(s => s.Request.IdempotencyKey!)
+            .Select(s => (s.Request.ClientId, Key: s.Request.IdempotencyKey!))
             .Distinct()
             .ToArray();
         await using var command = _dataSource.CreateCommand(FindByKeysSql);
-        command.Parameters.Add(new NpgsqlParameter { Value = keys });
-        var earlier = new Dictionary<string, AsyncRequest>(keys.Length);
+        command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.ClientId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.Key).ToArray() });
+        var earlier = new Dictionary<(string ClientId, string Key), AsyncRequest>(keys.Length);
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
@@ -265,8 +273,9 @@ public sealed partial class SubmissionWriter : BackgroundService
                 CreatedAt = reader.GetFieldValue<DateTimeOffset>(3),
                 IdempotencyKey = reader.GetString(4),
                 RequestHash = await reader.IsDBNullAsync(5) ? null : reader.GetString(5),
+                ClientId = reader.GetString(6),
             };
-            earlier[request.IdempotencyKey] = request;
+            earlier[(request.ClientId, request.IdempotencyKey)] = request;
         }
 
         return earlier;

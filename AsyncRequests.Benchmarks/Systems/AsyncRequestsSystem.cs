@@ -65,6 +65,9 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
             ["Queue__DeadLetterQueueName"] = $"{instance}-requests-dlq",
             ["Queue__AutoCreateQueues"] = "true",
             ["Database__MigrateOnStartup"] = "true",
+
+            // Production requires client keys by default; the baseline has none, so the load is the anonymous client's.
+            ["Clients__RequireAuthentication"] = "false",
         };
 
         // The Processor waits for the schema, which the Api creates.

@@ -8,6 +8,9 @@ public sealed class AsyncRequest
 {
     public Guid Id { get; init; }
 
+    /// <summary>The client that submitted it: the only one that may see, follow or cancel it.</summary>
+    public string ClientId { get; init; } = ApiClient.AnonymousId;
+
     public required string Type { get; init; }
 
     /// <summary>The validated input, as JSON (jsonb).</summary>

@@ -12,6 +12,10 @@ public sealed class RequestsDbContext(DbContextOptions<RequestsDbContext> option
 
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
 
+    public DbSet<ApiClient> Clients => Set<ApiClient>();
+
+    public DbSet<ApiClientKey> ClientKeys => Set<ApiClientKey>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         var status = new ValueConverter<RequestStatus, string>(s => s.ToWireName(), s => RequestStatusExtensions.ParseWireName(s));
@@ -32,7 +36,12 @@ public sealed class RequestsDbContext(DbContextOptions<RequestsDbContext> option
             request.Property(r => r.RequestHash).HasMaxLength(64);
             // Partial indexes: every write pays only for the rows a query looks for. Most requests carry
             // no key; the relay looks for unsent rows, backpressure and reconciliation for pending ones.
-            request.HasIndex(r => r.IdempotencyKey).IsUnique().HasFilter("idempotency_key IS NOT NULL");
+            // No foreign key to clients: clients are never deleted, and the check would cost every insert a lookup.
+            request.Property(r => r.ClientId).HasMaxLength(ApiClient.MaxIdLength);
+            request.HasIndex(r => new { r.ClientId, r.IdempotencyKey }).IsUnique().HasFilter("idempotency_key IS NOT NULL")
+                .HasDatabaseName("ix_requests_client_idempotency_key");
+            // The per-client cap on unfinished requests counts here; finished requests never enter it.
+            request.HasIndex(r => r.ClientId).HasFilter("status IN ('pending', 'processing')").HasDatabaseName("ix_requests_client_unfinished");
             request.HasIndex(r => r.CreatedAt, "ix_requests_unpublished").HasFilter("published_at IS NULL");
             request.HasIndex(r => r.CreatedAt, "ix_requests_pending").HasFilter("status = 'pending'");
 
@@ -71,6 +80,24 @@ public sealed class RequestsDbContext(DbContextOptions<RequestsDbContext> option
 
             // The dispatcher's poll reads only due pending rows: delivered and failed ones never enter it.
             delivery.HasIndex(d => d.NextAttemptAt, "ix_webhook_deliveries_due").HasFilter("state = 'pending'");
+        });
+
+        modelBuilder.Entity<ApiClient>(client =>
+        {
+            client.ToTable("clients");
+            client.Property(c => c.Id).HasMaxLength(ApiClient.MaxIdLength).ValueGeneratedNever();
+            client.Property(c => c.Name).HasMaxLength(ApiClient.MaxNameLength);
+            client.HasMany(c => c.Keys).WithOne().HasForeignKey(k => k.ClientId).OnDelete(DeleteBehavior.Cascade);
+            client.HasData(new ApiClient { Id = ApiClient.AnonymousId, Name = "Anonymous (Development)", CreatedAt = DateTimeOffset.UnixEpoch });
+        });
+
+        modelBuilder.Entity<ApiClientKey>(key =>
+        {
+            key.ToTable("client_keys");
+            key.Property(k => k.Id).HasMaxLength(32).ValueGeneratedNever();
+            key.Property(k => k.Prefix).HasMaxLength(16);
+            // Every authentication looks a key up by its digest.
+            key.HasIndex(k => k.Digest).IsUnique();
         });
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())

@@ -69,7 +69,7 @@ public sealed class AdminRequestListTests(TestServers servers)
         Assert.NotNull(largest.NextCursor);
         var newest = rows.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).First();
         Assert.Equal(
-            new RequestSummary(newest.Id, newest.Type, newest.Status, newest.Attempts, newest.CreatedAt, newest.CompletedAt, newest.Error),
+            new RequestSummary(newest.Id, newest.ClientId, newest.Type, newest.Status, newest.Attempts, newest.CreatedAt, newest.CompletedAt, newest.Error),
             first.Items[0]);
     }
 
@@ -96,6 +96,10 @@ public sealed class AdminRequestListTests(TestServers servers)
     [InlineData("limit=5&limit=7", "limit")]
     [InlineData("status=failed&status=failed", "status")]
     [InlineData("statuss=failed", "statuss")]
+    [InlineData("client=", "client")]
+    [InlineData("client=a%00b", "client")]
+    [InlineData("client=a%20b", "client")]
+    [InlineData("client=a&client=b", "client")]
     public Task An_invalid_parameter_is_a_validation_problem_naming_it(string query, string parameter) =>
         AssertRefusedAsync(query, parameter);
 
@@ -107,6 +111,7 @@ public sealed class AdminRequestListTests(TestServers servers)
         { "cursor=" + new RequestListCursor(s_newest, Guid.NewGuid()).Encode() + "%3D%3D", "cursor" },
         { "cursor=" + new string('A', 4_000), "cursor" },
         { "type=" + new string('x', 4_000), "type" },
+        { "client=" + new string('x', 65), "client" },
         { "limit=" + new string('9', 4_000), "limit" },
         { "createdAfter=" + new string('2', 4_000), "createdAfter" },
     };

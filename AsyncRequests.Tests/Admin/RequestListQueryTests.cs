@@ -13,7 +13,7 @@ public sealed class RequestListQueryTests
     {
         foreach (var type in new[] { "a" + '\ud800' + "b", "\udc00", "a\u0000b", "a\u007fb" })
         {
-            var (query, errors) = RequestListQuery.Read(null, type, null, null, null, null, Query(("type", type)));
+            var (query, errors) = RequestListQuery.Read(null, type, null, null, null, null, null, Query(("type", type)));
 
             Assert.Null(query);
             Assert.Equal(["type"], errors.Keys);
@@ -26,10 +26,11 @@ public sealed class RequestListQueryTests
         var cursor = new RequestListCursor(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero).AddTicks(10), Guid.NewGuid());
 
         var (query, errors) = RequestListQuery.Read(
-            "failed", "multiply", null, null, "3", cursor.Encode(), Query(("STATUS", "failed"), ("Type", "multiply"), ("limit", "3"), ("cursor", cursor.Encode())));
+            "failed", "multiply", "cl_0123", null, null, "3", cursor.Encode(),
+            Query(("STATUS", "failed"), ("Type", "multiply"), ("Client", "cl_0123"), ("limit", "3"), ("cursor", cursor.Encode())));
 
         Assert.Empty(errors);
-        Assert.Equal(new RequestListQuery(AsyncRequests.Requests.Storage.RequestStatus.Failed, "multiply", null, null, 3, cursor), query);
+        Assert.Equal(new RequestListQuery(AsyncRequests.Requests.Storage.RequestStatus.Failed, "multiply", "cl_0123", null, null, 3, cursor), query);
     }
 
     private static QueryCollection Query(params (string Name, string Value)[] parameters) =>

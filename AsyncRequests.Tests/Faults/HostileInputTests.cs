@@ -4,6 +4,7 @@ using System.Text;
 using Amazon.SQS.Model;
 using AsyncRequests.Requests.Queue;
 using AsyncRequests.Requests.Storage;
+using AsyncRequests.Tests.Clients;
 using AsyncRequests.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -29,6 +30,46 @@ public sealed class HostileInputTests(TestServers servers)
         var wrong = answers.Where(a => (int)a.Status is < 400 or >= 500 || a.MediaType != "application/problem+json").ToList();
         Assert.True(wrong.Count == 0, string.Join('\n', wrong.Take(10).Select(w => $"{(int)w.Status} {w.MediaType} for {w.Body.Kind}: {w.Body.Preview}")));
         Assert.All(HostileBodies.Kinds, kind => Assert.Contains(bodies, b => b.Kind == kind));
+        await using var db = pipeline.CreateDbContext();
+        Assert.Equal(0, await db.Requests.CountAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Hostile_Authorization_headers_get_401_problems_and_store_nothing()
+    {
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0, settings: TestClients.Settings());
+        var key = (await pipeline.CreateAsync("Real")).Key;
+        string[][] headers =
+        [
+            ["Bearer ar_' OR '1'='1"],
+            ["Bearer ar_%00"],
+            ["Bearer " + key[..^1]],
+            ["Bearer " + key + "x"],
+            ["Bearer " + key.ToUpperInvariant()],
+            ["Bearer ar_" + new string('A', 8000)],
+            ["Bearer " + key[10..]],
+            ["Bearer ar_"],
+            ["Bearer " + key + ", Bearer " + key],
+            ["Basic " + key],
+            [key],
+            ["Bearer " + key, "Bearer " + key],
+            ["Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbm9ueW1vdXMifQ."],
+        ];
+
+        foreach (var values in headers)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/requests")
+            {
+                Content = new StringContent("""{"type": "multiply", "input": {"num1": 2, "num2": 3}}""", Encoding.UTF8, "application/json"),
+            };
+            request.Headers.TryAddWithoutValidation("Authorization", values);
+            using var response = await pipeline.Client.SendAsync(request, TestContext.Current.CancellationToken);
+
+            Assert.True(
+                response.StatusCode == HttpStatusCode.Unauthorized && response.Content.Headers.ContentType?.MediaType == "application/problem+json",
+                $"{(int)response.StatusCode} {response.Content.Headers.ContentType?.MediaType} for {string.Join(" | ", values)[..Math.Min(60, string.Join(" | ", values).Length)]}");
+        }
+
         await using var db = pipeline.CreateDbContext();
         Assert.Equal(0, await db.Requests.CountAsync(TestContext.Current.CancellationToken));
     }

@@ -22,6 +22,82 @@ namespace AsyncRequests.Requests.Storage.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("AsyncRequests.Requests.Storage.ApiClient", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("Disabled")
+                        .HasColumnType("boolean")
+                        .HasColumnName("disabled");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("clients", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = "anonymous",
+                            CreatedAt = new DateTimeOffset(new DateTime(1970, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)),
+                            Disabled = false,
+                            Name = "Anonymous (Development)"
+                        });
+                });
+
+            modelBuilder.Entity("AsyncRequests.Requests.Storage.ApiClientKey", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ClientId")
+                        .IsRequired()
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("client_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<byte[]>("Digest")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("digest");
+
+                    b.Property<DateTimeOffset?>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_used_at");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("prefix");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ClientId");
+
+                    b.HasIndex("Digest")
+                        .IsUnique();
+
+                    b.ToTable("client_keys", (string)null);
+                });
+
             modelBuilder.Entity("AsyncRequests.Requests.Storage.AsyncRequest", b =>
                 {
                     b.Property<Guid>("Id")
@@ -39,6 +115,12 @@ namespace AsyncRequests.Requests.Storage.Migrations
                     b.Property<bool>("CancelRequested")
                         .HasColumnType("boolean")
                         .HasColumnName("cancel_requested");
+
+                    b.Property<string>("ClientId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("client_id");
 
                     b.Property<DateTimeOffset?>("CompletedAt")
                         .HasColumnType("timestamp with time zone")
@@ -124,12 +206,17 @@ namespace AsyncRequests.Requests.Storage.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ClientId")
+                        .HasDatabaseName("ix_requests_client_unfinished")
+                        .HasFilter("status IN ('pending', 'processing')");
+
                     b.HasIndex("CompletedAt")
                         .HasDatabaseName("ix_requests_completed")
                         .HasFilter("completed_at IS NOT NULL");
 
-                    b.HasIndex("IdempotencyKey")
+                    b.HasIndex("ClientId", "IdempotencyKey")
                         .IsUnique()
+                        .HasDatabaseName("ix_requests_client_idempotency_key")
                         .HasFilter("idempotency_key IS NOT NULL");
 
                     b.HasIndex("CreatedAt", "Id")
@@ -254,6 +341,15 @@ namespace AsyncRequests.Requests.Storage.Migrations
                     b.ToTable("webhook_deliveries", (string)null);
                 });
 
+            modelBuilder.Entity("AsyncRequests.Requests.Storage.ApiClientKey", b =>
+                {
+                    b.HasOne("AsyncRequests.Requests.Storage.ApiClient", null)
+                        .WithMany("Keys")
+                        .HasForeignKey("ClientId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("AsyncRequests.Requests.Storage.StatusChange", b =>
                 {
                     b.HasOne("AsyncRequests.Requests.Storage.AsyncRequest", null)
@@ -270,6 +366,11 @@ namespace AsyncRequests.Requests.Storage.Migrations
                         .HasForeignKey("RequestId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("AsyncRequests.Requests.Storage.ApiClient", b =>
+                {
+                    b.Navigation("Keys");
                 });
 
             modelBuilder.Entity("AsyncRequests.Requests.Storage.AsyncRequest", b =>

@@ -1,0 +1,37 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AsyncRequests.Api.Clients;
+
+public sealed class ClientOptions
+{
+    public const string SectionName = "Clients";
+
+    /// <summary>
+    /// Whether a caller of the request routes must authenticate. Unset: required everywhere but in
+    /// Development, where a caller without credentials is the built-in client <c>anonymous</c>.
+    /// </summary>
+    public bool? RequireAuthentication { get; set; }
+
+    /// <summary>
+    /// How long an Api instance trusts what it last read about a key. This bounds how long a revoked key
+    /// or a disabled client still gets in, on every instance.
+    /// </summary>
+    [Range(0, 300)]
+    public int KeyCacheSeconds { get; set; } = 5;
+
+    /// <summary>Submits a client may make per second on one Api instance, on average; 0: no limit.</summary>
+    [Range(0, 1_000_000)]
+    public int RequestsPerSecond { get; set; }
+
+    /// <summary>Submits a client may make at once beyond the rate (the bucket's size); 0: as many as <see cref="RequestsPerSecond"/>.</summary>
+    [Range(0, 1_000_000)]
+    public int Burst { get; set; }
+
+    /// <summary>Unfinished (pending or processing) requests a client may have; 0: no limit.</summary>
+    [Range(0, 100_000_000)]
+    public int MaxPendingRequests { get; set; }
+
+    /// <summary>What a client refused by a quota is told to wait before it tries again.</summary>
+    [Range(1, 3600)]
+    public int PendingRetryAfterSeconds { get; set; } = 5;
+}
