@@ -30,7 +30,7 @@ public sealed class RequestListQueryTests
             Query(("STATUS", "failed"), ("Type", "multiply"), ("Client", "cl_0123"), ("limit", "3"), ("cursor", cursor.Encode())));
 
         Assert.Empty(errors);
-        Assert.Equal(new RequestListQuery(AsyncRequests.Requests.Storage.RequestStatus.Failed, "multiply", "cl_0123", null, null, 3, cursor), query);
+        Assert.Equal(new RequestListQuery(RequestStatus.Failed, "multiply", "cl_0123", null, null, 3, cursor), query);
     }
 
     private static QueryCollection Query(params (string Name, string Value)[] parameters) =>
