@@ -1,4 +1,5 @@
 using AsyncRequests.Api.Requests;
+using AsyncRequests.Requests.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;

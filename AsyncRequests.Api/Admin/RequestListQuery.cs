@@ -4,6 +4,7 @@ using System.Buffers.Text;
 using System.Globalization;
 using AsyncRequests.Api.Clients;
 using AsyncRequests.Requests.RequestTypes;
+using AsyncRequests.Requests.Storage;
 using Microsoft.Extensions.Primitives;
 
 namespace AsyncRequests.Api.Admin;
