@@ -12,7 +12,7 @@ public sealed class InMemoryWebhookDeduplicationStore(IOptions<WebhookReceiverOp
     private readonly TimeSpan window = TimeSpan.FromMinutes(options.Value.DeduplicationWindowMinutes);
     private readonly int capacity = options.Value.MaxRememberedIds;
     private readonly Lock gate = new();
-    private readonly Dictionary<string, DateTimeOffset> handled = new(StringComparer.Ordinal);
+    private readonly HashSet<string> handled = new(StringComparer.Ordinal);
 
     // Every id shares one window, so completion order is expiry order: the front is always the next to go.
     private readonly Queue<(string Id, DateTimeOffset ExpiresAt)> expiries = new();
@@ -36,7 +36,7 @@ public sealed class InMemoryWebhookDeduplicationStore(IOptions<WebhookReceiverOp
         lock (gate)
         {
             Forget(time.GetUtcNow(), capacity);
-            var claim = handled.ContainsKey(webhookId) ? WebhookClaim.AlreadyHandled
+            var claim = handled.Contains(webhookId) ? WebhookClaim.AlreadyHandled
                 : inProgress.Add(webhookId) ? WebhookClaim.Claimed
                 : WebhookClaim.InProgress;
             return ValueTask.FromResult(claim);
@@ -51,7 +51,7 @@ public sealed class InMemoryWebhookDeduplicationStore(IOptions<WebhookReceiverOp
             var now = time.GetUtcNow();
             Forget(now, capacity - 1);
             inProgress.Remove(webhookId);
-            handled[webhookId] = now + window;
+            handled.Add(webhookId);
             expiries.Enqueue((webhookId, now + window));
         }
 
@@ -75,11 +75,7 @@ public sealed class InMemoryWebhookDeduplicationStore(IOptions<WebhookReceiverOp
         while (expiries.TryPeek(out var oldest) && (oldest.ExpiresAt <= now || handled.Count > keep))
         {
             expiries.Dequeue();
-            // An id handled again after it expired has a newer entry further back; only that one counts.
-            if (handled.TryGetValue(oldest.Id, out var expiresAt) && expiresAt == oldest.ExpiresAt)
-            {
-                handled.Remove(oldest.Id);
-            }
+            handled.Remove(oldest.Id);
         }
     }
 }
