@@ -20,7 +20,10 @@ public static class ApiServiceCollectionExtensions
         builder.AddDatabaseConcurrencyLimit();
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(json =>
-            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
+        {
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, ContractsJsonContext.Default);
+        });
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<RequestSubmitter>();
         builder.Services.AddScoped<RequestCanceller>();

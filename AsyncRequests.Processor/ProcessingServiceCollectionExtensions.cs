@@ -30,11 +30,11 @@ public static class ProcessingServiceCollectionExtensions
         return builder;
     }
 
-    /// <summary>Registers every <see cref="RequestHandler{TInput}"/> here under its request type's name.</summary>
+    /// <summary>Registers every <see cref="RequestHandler{TInput, TResult}"/> here under its request type's name.</summary>
     private static void AddRequestHandlers(this IServiceCollection services)
     {
         var handlers = typeof(ProcessingServiceCollectionExtensions).Assembly.GetTypes()
-            .Where(t => !t.IsAbstract && t.BaseType is { IsGenericType: true } b && b.GetGenericTypeDefinition() == typeof(RequestHandler<>));
+            .Where(t => !t.IsAbstract && t.BaseType is { IsGenericType: true } b && b.GetGenericTypeDefinition() == typeof(RequestHandler<,>));
         foreach (var handler in handlers)
         {
             services.AddKeyedScoped(typeof(IRequestHandler), RequestTypeCatalog.NameOf(handler.BaseType!.GetGenericArguments()[0]), handler);

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using Amazon.SQS.Model;
-using AsyncRequests.Requests.Storage;
 
 namespace AsyncRequests.Requests;
 

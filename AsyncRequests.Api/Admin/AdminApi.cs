@@ -1,5 +1,4 @@
 using AsyncRequests.Api.Requests;
-using AsyncRequests.Requests.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,3 @@
-using AsyncRequests.Requests.Storage;
-
 namespace AsyncRequests.Api.Admin;
 
 /// <summary>One row of <c>GET /admin/requests</c>.</summary>

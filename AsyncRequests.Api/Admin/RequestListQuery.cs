@@ -3,7 +3,6 @@ using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Globalization;
 using AsyncRequests.Requests.RequestTypes;
-using AsyncRequests.Requests.Storage;
 using Microsoft.Extensions.Primitives;
 
 namespace AsyncRequests.Api.Admin;

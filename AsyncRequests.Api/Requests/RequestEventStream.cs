@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
-using AsyncRequests.Requests.Storage;
 using Microsoft.Extensions.Options;
 
 namespace AsyncRequests.Api.Requests;
@@ -20,8 +19,6 @@ public sealed partial class RequestEventStream(
     IOptions<SubmissionOptions> options,
     ILogger<RequestEventStream> logger)
 {
-    public const string EventType = "status";
-
     /// <summary>Identifies what a client has seen: every change of a request moves its <c>UpdatedAt</c>.</summary>
     public static string VersionOf(RequestStatusDocument document) =>
         document.UpdatedAt.UtcTicks.ToString(CultureInfo.InvariantCulture);
@@ -72,7 +69,7 @@ public sealed partial class RequestEventStream(
         }
     }
 
-    private SseItem<RequestStatusDocument> Event(RequestStatusDocument document) => new(document, EventType)
+    private SseItem<RequestStatusDocument> Event(RequestStatusDocument document) => new(document, RequestEvents.StatusEventType)
     {
         EventId = VersionOf(document),
         ReconnectionInterval = TimeSpan.FromSeconds(options.Value.RetryAfterSeconds),

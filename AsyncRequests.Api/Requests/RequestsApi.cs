@@ -60,7 +60,7 @@ public static class RequestsApi
 
     private static async Task<Results<Accepted<SubmissionAccepted>, ValidationProblem, ProblemHttpResult>> SubmitAsync(
         HttpContext http,
-        [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
+        [FromHeader(Name = RequestHeaders.IdempotencyKey)] string? idempotencyKey,
         RequestSubmitter submitter,
         CallbackUrlValidator callbackUrls,
         IOptions<SubmissionOptions> options,
@@ -75,7 +75,7 @@ public static class RequestsApi
         }
 
         // Two header lines would be bound as one key joined by a comma, which is what one line with a comma means in HTTP.
-        if (http.Request.Headers["Idempotency-Key"].Count > 1 || idempotencyKey?.Contains(',', StringComparison.Ordinal) == true)
+        if (http.Request.Headers[RequestHeaders.IdempotencyKey].Count > 1 || idempotencyKey?.Contains(',', StringComparison.Ordinal) == true)
         {
             return Invalid("Idempotency-Key", "Send one Idempotency-Key header holding one key, without commas.");
         }
@@ -134,7 +134,7 @@ public static class RequestsApi
                     title: "Idempotency key reused",
                     detail: "This Idempotency-Key was already used for a request with a different type, input or callbackUrl.");
             case SubmissionOutcome.Replayed replayed:
-                http.Response.Headers["Idempotent-Replayed"] = "true";
+                http.Response.Headers[RequestHeaders.IdempotentReplayed] = "true";
                 return Accept(replayed.Request);
             case SubmissionOutcome.Accepted accepted:
                 return Accept(accepted.Request);
@@ -178,7 +178,7 @@ public static class RequestsApi
 
     private static async Task<Results<ServerSentEventsResult<RequestStatusDocument>, NoContent, ProblemHttpResult>> StreamEventsAsync(
         Guid id,
-        [FromHeader(Name = "Last-Event-ID")] string? lastEventId,
+        [FromHeader(Name = RequestHeaders.LastEventId)] string? lastEventId,
         RequestWatchers watchers,
         RequestEventStream events,
         CancellationToken cancellationToken)

@@ -1,5 +1,3 @@
-using AsyncRequests.Requests.Storage;
-
 namespace AsyncRequests.Api.Webhooks;
 
 /// <summary>What an attempt's outcome means for its delivery: delivered, failed for good, or when to try again.</summary>

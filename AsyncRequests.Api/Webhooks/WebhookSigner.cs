@@ -32,9 +32,9 @@ public sealed class WebhookSigner(IOptions<WebhookOptions> options)
             signatures[index] = $"v1,{Convert.ToBase64String(hmac.GetHashAndReset())}";
         }
 
-        request.Headers.Add("webhook-id", webhookId);
-        request.Headers.Add("webhook-timestamp", unixSeconds);
-        request.Headers.Add("webhook-signature", string.Join(' ', signatures));
+        request.Headers.Add(WebhookHeaders.Id, webhookId);
+        request.Headers.Add(WebhookHeaders.Timestamp, unixSeconds);
+        request.Headers.Add(WebhookHeaders.Signature, string.Join(' ', signatures));
     }
 
     /// <summary>The key in a "whsec_&lt;base64&gt;" secret, or null when the secret is not in that form.</summary>

@@ -1,17 +1,16 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text.Json;
-using AsyncRequests.Requests.RequestTypes;
 
 namespace AsyncRequests.Processor.Handlers;
 
-public sealed class MultiplyHandler : RequestHandler<MultiplyInput>
+public sealed class MultiplyHandler : RequestHandler<MultiplyInput, MultiplyResult>
 {
-    protected override async Task<object> HandleAsync(MultiplyInput input, RequestContext context, CancellationToken cancellationToken)
+    protected override async Task<MultiplyResult> HandleAsync(MultiplyInput input, RequestContext context, CancellationToken cancellationToken)
     {
         await context.ReportProgressAsync(0, "multiplying");
         await context.SimulateWorkAsync(input.DelayMs, 1, cancellationToken);
-        return new { Product = ExactProduct(input.Num1!.Value, input.Num2!.Value) };
+        return new MultiplyResult(ExactProduct(input.Num1!.Value, input.Num2!.Value));
     }
 
     /// <summary>

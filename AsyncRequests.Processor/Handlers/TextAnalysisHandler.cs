@@ -1,11 +1,10 @@
 using System.Collections.Frozen;
 using System.Globalization;
-using AsyncRequests.Requests.RequestTypes;
 
 namespace AsyncRequests.Processor.Handlers;
 
 /// <summary>Three stages, as a document pipeline would run them: read the text, classify it, index it.</summary>
-public sealed class TextAnalysisHandler : RequestHandler<TextAnalysisInput>
+public sealed class TextAnalysisHandler : RequestHandler<TextAnalysisInput, TextAnalysisResult>
 {
     private const int PreviewLength = 100;
     private const int KeywordCount = 5;
@@ -20,31 +19,27 @@ public sealed class TextAnalysisHandler : RequestHandler<TextAnalysisInput>
         "the", "a", "an", "and", "or", "but", "is", "are", "was", "were", "be", "to", "of", "in", "on", "for", "with",
         "it", "this", "that", "as", "at", "by", "from", "i", "you", "we", "they", "he", "she", "not", "so", "very");
 
-    protected override async Task<object> HandleAsync(TextAnalysisInput input, RequestContext context, CancellationToken cancellationToken)
+    protected override async Task<TextAnalysisResult> HandleAsync(TextAnalysisInput input, RequestContext context, CancellationToken cancellationToken)
     {
         var text = input.Text!;
         var words = TextStatistics.Words(text);
 
         await context.ReportProgressAsync(0, "ocr");
         await context.SimulateWorkAsync(input.DelayMs, 1 / 3.0, cancellationToken);
-        var ocr = new
-        {
-            CharCount = text.Length,
-            WordCount = words.Count,
-            LineCount = text.Split('\n').Length,
-            Preview = Preview(text),
-        };
+        var ocr = new TextAnalysisOcr(
+            CharCount: text.Length,
+            WordCount: words.Count,
+            LineCount: text.Split('\n').Length,
+            Preview: Preview(text));
 
         await context.ReportProgressAsync(33, "ml");
         await context.SimulateWorkAsync(input.DelayMs, 1 / 3.0, cancellationToken);
         var positive = words.Count(s_positive.Contains);
         var negative = words.Count(s_negative.Contains);
         var scored = positive + negative;
-        var ml = new
-        {
-            Sentiment = positive > negative ? "positive" : negative > positive ? "negative" : "neutral",
-            Confidence = scored == 0 ? 0.5 : Math.Round((double)Math.Max(positive, negative) / scored, 2),
-        };
+        var ml = new TextAnalysisMl(
+            Sentiment: positive > negative ? "positive" : negative > positive ? "negative" : "neutral",
+            Confidence: scored == 0 ? 0.5 : Math.Round((double)Math.Max(positive, negative) / scored, 2));
 
         await context.ReportProgressAsync(66, "search");
         await context.SimulateWorkAsync(input.DelayMs, 1 / 3.0, cancellationToken);
@@ -54,9 +49,9 @@ public sealed class TextAnalysisHandler : RequestHandler<TextAnalysisInput>
             .OrderByDescending(g => g.Count())
             .ThenBy(g => g.Key, StringComparer.Ordinal)
             .Take(KeywordCount)
-            .Select(g => new { Keyword = g.Key, Count = g.Count() });
+            .Select(g => new KeywordCount(g.Key, g.Count()));
 
-        return new { Ocr = ocr, Ml = ml, Search = new { Keywords = keywords.ToArray() } };
+        return new TextAnalysisResult(ocr, ml, new TextAnalysisSearch([.. keywords]));
     }
 
     /// <summary>

@@ -3,7 +3,6 @@ using Amazon.SQS.Model;
 using AsyncRequests.Processor.Processing;
 using AsyncRequests.Requests;
 using AsyncRequests.Requests.Queue;
-using AsyncRequests.Requests.Storage;
 using Microsoft.Extensions.Options;
 
 namespace AsyncRequests.Processor.Polling;

@@ -39,25 +39,3 @@ public sealed class WebhookDelivery
     /// <summary>When it was delivered or given up.</summary>
     public DateTimeOffset? FinishedAt { get; set; }
 }
-
-public enum WebhookState
-{
-    Pending,
-    Delivered,
-    Failed,
-}
-
-public static class WebhookStateExtensions
-{
-    /// <summary>The lowercase name used on the wire and in the database.</summary>
-    public static string ToWireName(this WebhookState state) => state switch
-    {
-        WebhookState.Pending => "pending",
-        WebhookState.Delivered => "delivered",
-        WebhookState.Failed => "failed",
-        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
-    };
-
-    public static WebhookState ParseWireName(string name) =>
-        Enum.Parse<WebhookState>(name, ignoreCase: true);
-}

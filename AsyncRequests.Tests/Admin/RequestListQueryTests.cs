@@ -29,7 +29,7 @@ public sealed class RequestListQueryTests
             "failed", "multiply", null, null, "3", cursor.Encode(), Query(("STATUS", "failed"), ("Type", "multiply"), ("limit", "3"), ("cursor", cursor.Encode())));
 
         Assert.Empty(errors);
-        Assert.Equal(new RequestListQuery(AsyncRequests.Requests.Storage.RequestStatus.Failed, "multiply", null, null, 3, cursor), query);
+        Assert.Equal(new RequestListQuery(RequestStatus.Failed, "multiply", null, null, 3, cursor), query);
     }
 
     private static QueryCollection Query(params (string Name, string Value)[] parameters) =>

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 

@@ -1,7 +1,6 @@
 using AsyncRequests.Processor;
 using AsyncRequests.Processor.Processing;
 using AsyncRequests.Requests.Queue;
-using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,4 @@
 using AsyncRequests.Requests.Queue;
-using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Infrastructure;
 using Npgsql;
 

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using Amazon.SQS.Model;
 using AsyncRequests.Requests.Queue;
-using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using AsyncRequests.Api.Requests;
-using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Infrastructure;
 using Npgsql;
 

@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
-using AsyncRequests.Api.Requests;
-using AsyncRequests.Requests.Storage;
 
 namespace AsyncRequests.Tests.Infrastructure;
 

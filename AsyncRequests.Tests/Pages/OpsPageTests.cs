@@ -1,5 +1,4 @@
 using AsyncRequests.Api;
-using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Admin;
 using AsyncRequests.Tests.Infrastructure;
 using Microsoft.Playwright;

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using AsyncRequests.Api.Requests;
 using AsyncRequests.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -27,7 +26,7 @@ public sealed class IdempotencyTests(TestServers servers)
         Assert.True(replay.Headers.Contains("Idempotent-Replayed"));
 
         var done = await pipeline.WaitForTerminalAsync(original!.Id);
-        Assert.Single(done.History, h => h.Status == Requests.Storage.RequestStatus.Processing);
+        Assert.Single(done.History, h => h.Status == RequestStatus.Processing);
         await using var db = pipeline.CreateDbContext();
         Assert.Equal(1, await db.Requests.CountAsync(TestContext.Current.CancellationToken));
     }

@@ -2,7 +2,6 @@ using Amazon.Runtime;
 using Amazon.SQS;
 using Amazon.SQS.Model;
 using AsyncRequests.Requests.Queue;
-using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
-using AsyncRequests.Api.Requests;
-using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Infrastructure;
 
 namespace AsyncRequests.Tests.Pipeline;

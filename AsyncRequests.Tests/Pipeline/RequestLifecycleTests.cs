@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Infrastructure;
 
 namespace AsyncRequests.Tests.Pipeline;
@@ -11,7 +10,7 @@ public sealed class RequestLifecycleTests(TestServers servers)
     {
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers);
         using var response = await pipeline.PostAsync(new { type = "text-analysis", input = new { text = "good news travels fast", delayMs = 1500 } });
-        var accepted = await response.Content.ReadFromJsonAsync<Api.Requests.SubmissionAccepted>(Infrastructure.Pipeline.JsonOptions, TestContext.Current.CancellationToken);
+        var accepted = await response.Content.ReadFromJsonAsync<SubmissionAccepted>(Infrastructure.Pipeline.JsonOptions, TestContext.Current.CancellationToken);
 
         Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal($"/requests/{accepted!.Id}", response.Headers.Location?.ToString());

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Infrastructure;
 
 namespace AsyncRequests.Tests.Pipeline;

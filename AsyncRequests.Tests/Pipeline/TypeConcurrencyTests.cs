@@ -1,5 +1,3 @@
-using AsyncRequests.Api.Requests;
-using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Infrastructure;
 
 namespace AsyncRequests.Tests.Pipeline;

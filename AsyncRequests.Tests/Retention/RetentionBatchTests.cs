@@ -1,5 +1,4 @@
 using AsyncRequests.Requests;
-using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Infrastructure;
 using AsyncRequests.Tests.Telemetry;
 using Microsoft.EntityFrameworkCore;

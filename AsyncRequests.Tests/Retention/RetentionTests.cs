@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using AsyncRequests.Api.Requests;
-using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Time.Testing;

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using AsyncRequests.Api.Requests;
 using AsyncRequests.Requests;
-using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Infrastructure;
 using AsyncRequests.Tests.Telemetry;
 

@@ -1,4 +1,4 @@
-namespace AsyncRequests.Requests.RequestTypes;
+namespace AsyncRequests.Contracts;
 
 /// <summary>Names the request type an input record belongs to, as clients write it in <c>"type"</c>.</summary>
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]

@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 
-namespace AsyncRequests.Requests.RequestTypes;
+namespace AsyncRequests.Contracts;
 
 /// <summary>Like <see cref="RangeAttribute"/>, for every number of an array.</summary>
 [AttributeUsage(AttributeTargets.Property)]

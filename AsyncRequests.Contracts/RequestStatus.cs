@@ -1,13 +1,16 @@
-namespace AsyncRequests.Requests.Storage;
+using System.Text.Json.Serialization;
+
+namespace AsyncRequests.Contracts;
 
 /// <summary>Where a request is in its lifecycle; see <see cref="RequestStatusExtensions.IsTerminal"/>.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<RequestStatus>))]
 public enum RequestStatus
 {
-    Pending,
-    Processing,
-    Succeeded,
-    Failed,
-    Cancelled,
+    [JsonStringEnumMemberName("pending")] Pending,
+    [JsonStringEnumMemberName("processing")] Processing,
+    [JsonStringEnumMemberName("succeeded")] Succeeded,
+    [JsonStringEnumMemberName("failed")] Failed,
+    [JsonStringEnumMemberName("cancelled")] Cancelled,
 }
 
 public static class RequestStatusExtensions
