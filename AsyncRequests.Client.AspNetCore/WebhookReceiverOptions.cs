@@ -1,7 +1,7 @@
 namespace AsyncRequests.Client.AspNetCore;
 
 /// <summary>
-/// How <c>MapAsyncRequestsWebhook</c> verifies and de-duplicates
+/// How <see cref="Microsoft.AspNetCore.Builder.WebhookEndpointRouteBuilderExtensions.MapAsyncRequestsWebhook"/> verifies and de-duplicates
 /// deliveries. Validated when the application starts.
 /// </summary>
 public sealed class WebhookReceiverOptions

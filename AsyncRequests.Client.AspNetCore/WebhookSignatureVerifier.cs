@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using AsyncRequests.Contracts;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
