@@ -53,4 +53,22 @@ public sealed class StandardWebhooksCrossCheckTests
         Assert.Equal(WebhookVerification.Valid, ApiSignatures.Verifier(TimeProvider.System, WebhookServices.Secret, WebhookServices.OtherSecret).Verify(headers, Encoding.UTF8.GetBytes(Body)));
         Assert.Equal(WebhookVerification.SignatureMismatch, ApiSignatures.Verifier(TimeProvider.System, WebhookServices.Secret).Verify(headers, Encoding.UTF8.GetBytes(Body)));
     }
+
+    [Fact]
+    public async Task A_delivery_standard_webhooks_signs_is_handled_by_a_receiver_built_with_the_package()
+    {
+        await using var receiver = await WebhookReceiverApp.StartAsync([WebhookServices.Secret]);
+        var now = DateTimeOffset.UtcNow;
+        var headers = new HeaderDictionary
+        {
+            [WebhookHeaders.Id] = "msg_standard",
+            [WebhookHeaders.Timestamp] = now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
+            [WebhookHeaders.Signature] = new StandardWebhook(WebhookServices.Secret).Sign("msg_standard", now, WebhookReceiverApp.SampleStatusDocument),
+        };
+
+        using var answer = await receiver.PostAsync(headers, Encoding.UTF8.GetBytes(WebhookReceiverApp.SampleStatusDocument));
+
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, answer.StatusCode);
+        Assert.Equal(42, Assert.Single(receiver.Handled).Result!.Value.GetProperty("product").GetInt32());
+    }
 }
