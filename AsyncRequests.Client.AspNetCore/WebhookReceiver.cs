@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.IO.Pipelines;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -21,7 +22,7 @@ internal sealed partial class WebhookReceiver(
     ILogger<WebhookReceiver> logger)
 {
     /// <summary>How long a sender should wait before retrying a delivery that another request is handling.</summary>
-    internal const int InProgressRetryAfterSeconds = 5;
+    private const int InProgressRetryAfterSeconds = 5;
 
     private readonly int maxBodyBytes = options.Value.MaxBodyBytes;
     private readonly int toleranceSeconds = options.Value.TimestampToleranceSeconds;
@@ -59,7 +60,7 @@ internal sealed partial class WebhookReceiver(
                 return TypedResults.NoContent();
             case WebhookClaim.InProgress:
                 LogInProgress(logger, id);
-                http.Response.Headers.RetryAfter = InProgressRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                http.Response.Headers.RetryAfter = InProgressRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
                 return TypedResults.Problem(
                     statusCode: StatusCodes.Status503ServiceUnavailable,
                     title: "Webhook being handled",
