@@ -10,13 +10,20 @@ public sealed class OutboxOptions
     [Range(1, 3600)]
     public int IntervalSeconds { get; set; } = 5;
 
-    /// <summary>How long one send may take before it is left to the next relay pass.</summary>
+    /// <summary>
+    /// How long one send may take before it is left to the next relay pass. SQS may well have taken the
+    /// messages of a send that timed out, so each timeout is a likely duplicate: this bounds a hung SQS,
+    /// not a slow answer.
+    /// </summary>
     [Range(1, 60)]
-    public int SendTimeoutSeconds { get; set; } = 2;
+    public int SendTimeoutSeconds { get; set; } = 10;
 
-    /// <summary>The relay leaves younger requests alone: their submit is most likely still sending them.</summary>
+    /// <summary>
+    /// The relay leaves younger requests alone: their submit is most likely still sending them. Keep it above
+    /// <see cref="SendTimeoutSeconds"/>, or the relay sends again what a slow send is still sending.
+    /// </summary>
     [Range(0, 3600)]
-    public int MinimumAgeSeconds { get; set; } = 5;
+    public int MinimumAgeSeconds { get; set; } = 15;
 
     /// <summary>
     /// Rows one relay pass (and one stranded-request check) takes. A pass sends them as BatchSize / 10
