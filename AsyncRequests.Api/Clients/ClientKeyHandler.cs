@@ -16,8 +16,7 @@ public sealed class ClientKeyHandler(
     UrlEncoder encoder,
     ClientKeyLookup keys,
     IOptions<ClientOptions> clientOptions,
-    IHostEnvironment environment,
-    IProblemDetailsService problemDetails)
+    IHostEnvironment environment)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "ClientKey";
@@ -49,21 +48,7 @@ public sealed class ClientKeyHandler(
             : AuthenticateResult.Fail("The client key is not valid.");
     }
 
-    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
-    {
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = "Bearer";
-        await problemDetails.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = Context,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status401Unauthorized,
-                Title = "Unauthorized",
-                Detail = "Send a valid client key: Authorization: Bearer <key>. Keys of a disabled client, and revoked keys, are refused.",
-            },
-        });
-    }
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) => ClientChallenge.WriteAsync(Context);
 
     private static AuthenticateResult Authenticated(string clientId) =>
         AuthenticateResult.Success(new AuthenticationTicket(Callers.Principal(clientId, SchemeName), SchemeName));

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace AsyncRequests.Api.Clients;
 
-public sealed class ClientOptions
+public sealed class ClientOptions : IValidatableObject
 {
     public const string SectionName = "Clients";
 
@@ -34,4 +34,21 @@ public sealed class ClientOptions
     /// <summary>What a client refused by a quota is told to wait before it tries again.</summary>
     [Range(1, 3600)]
     public int PendingRetryAfterSeconds { get; set; } = 5;
+
+    public ClientJwtOptions Jwt { get; set; } = new();
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        // Never name the key itself: the message ends up in logs.
+        if (Jwt.SigningKey is { Length: < ClientJwtOptions.MinimumSigningKeyLength })
+        {
+            yield return new ValidationResult(
+                $"{SectionName}:Jwt:SigningKey must be at least {ClientJwtOptions.MinimumSigningKeyLength} characters.", [nameof(Jwt)]);
+        }
+
+        if (string.IsNullOrWhiteSpace(Jwt.ClientIdClaim))
+        {
+            yield return new ValidationResult($"{SectionName}:Jwt:ClientIdClaim must name a claim.", [nameof(Jwt)]);
+        }
+    }
 }

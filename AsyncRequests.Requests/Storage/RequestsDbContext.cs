@@ -37,7 +37,8 @@ public sealed class RequestsDbContext(DbContextOptions<RequestsDbContext> option
             // Partial indexes: every write pays only for the rows a query looks for. Most requests carry
             // no key; the relay looks for unsent rows, backpressure and reconciliation for pending ones.
             // No foreign key to clients: clients are never deleted, and the check would cost every insert a lookup.
-            request.Property(r => r.ClientId).HasMaxLength(ApiClient.MaxIdLength);
+            // The default gives existing rows, and writers that predate clients, the anonymous client.
+            request.Property(r => r.ClientId).HasMaxLength(ApiClient.MaxIdLength).HasDefaultValue(ApiClient.AnonymousId);
             request.HasIndex(r => new { r.ClientId, r.IdempotencyKey }).IsUnique().HasFilter("idempotency_key IS NOT NULL")
                 .HasDatabaseName("ix_requests_client_idempotency_key");
             // The per-client cap on unfinished requests counts here; finished requests never enter it.

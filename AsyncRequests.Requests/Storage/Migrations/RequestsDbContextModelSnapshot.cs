@@ -118,8 +118,10 @@ namespace AsyncRequests.Requests.Storage.Migrations
 
                     b.Property<string>("ClientId")
                         .IsRequired()
+                        .ValueGeneratedOnAdd()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
+                        .HasDefaultValue("anonymous")
                         .HasColumnName("client_id");
 
                     b.Property<DateTimeOffset?>("CompletedAt")

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace AsyncRequests.Requests.Storage.Migrations
 {
     [DbContext(typeof(RequestsDbContext))]
-    [Migration("20261205130129_ClientsOwnRequests")]
+    [Migration("20261205133301_ClientsOwnRequests")]
     partial class ClientsOwnRequests
     {
         /// <inheritdoc />
@@ -121,8 +121,10 @@ namespace AsyncRequests.Requests.Storage.Migrations
 
                     b.Property<string>("ClientId")
                         .IsRequired()
+                        .ValueGeneratedOnAdd()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
+                        .HasDefaultValue("anonymous")
                         .HasColumnName("client_id");
 
                     b.Property<DateTimeOffset?>("CompletedAt")

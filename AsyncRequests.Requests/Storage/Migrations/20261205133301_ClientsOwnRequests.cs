@@ -16,7 +16,7 @@ namespace AsyncRequests.Requests.Storage.Migrations
                 table: "requests");
 
             // Every existing request becomes the anonymous client's. A constant default is only recorded in
-            // the catalog (no table rewrite); dropping it then makes every insert name its client.
+            // the catalog: the table is not rewritten.
             migrationBuilder.AddColumn<string>(
                 name: "client_id",
                 table: "requests",
@@ -24,7 +24,6 @@ namespace AsyncRequests.Requests.Storage.Migrations
                 maxLength: 64,
                 nullable: false,
                 defaultValue: "anonymous");
-            migrationBuilder.Sql("ALTER TABLE requests ALTER COLUMN client_id DROP DEFAULT;");
 
             migrationBuilder.CreateTable(
                 name: "clients",
