@@ -129,7 +129,8 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
 
     /// <summary>
     /// A backlog built with the workers stopped, then drained: from the moment the workers are started (their
-    /// process launched) to the first and the last completion.
+    /// process launched) to the first and the last completion. CPU is counted from the same moment, so a worker
+    /// process's start-up is part of it, and so is whatever the accepting side still does for the backlog.
     /// </summary>
     private async Task<BacklogResult> RunBacklogAsync(ISystemUnderTest system, string label, CancellationToken ct)
     {
@@ -144,10 +145,13 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
         }
 
         var started = DateTimeOffset.UtcNow;
+        var cpuBefore = ReadCpuByProcessId(system);
         await system.StartWorkersAsync(ct);
         await DrainAsync(system, $"{label}: backlog, workers started, draining", afterTimedLoad: false, ct);
+        // By process id: a process started for the drain (a Processor, the restarted Hangfire app) counts from zero.
+        var cpu = ReadCpuByProcessId(system).ToDictionary(p => p.Key.Name, p => p.Value - cpuBefore.GetValueOrDefault(p.Key));
         var (first, last) = await system.ReadCompletionTimesAsync(ct);
-        return new BacklogResult(submitted, await system.ReadOutcomesAsync(ct), (first - started).TotalSeconds, (last - started).TotalSeconds);
+        return new BacklogResult(submitted, await system.ReadOutcomesAsync(ct), (first - started).TotalSeconds, (last - started).TotalSeconds, cpu);
     }
 
     /// <summary>
@@ -207,12 +211,13 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
     }
 
     /// <summary>CPU-seconds so far of each of the system's processes and of the whole PostgreSQL server.</summary>
-    private Dictionary<string, double> ReadCpu(ISystemUnderTest system)
-    {
-        var cpu = system.Processes.ToDictionary(p => p.Name, p => ProcessStats.CpuSecondsOfTree(p.Id));
-        cpu[PostgresName] = ProcessStats.CpuSecondsOfTree(postgres.ReadServerProcessId());
-        return cpu;
-    }
+    private Dictionary<string, double> ReadCpu(ISystemUnderTest system) =>
+        ReadCpuByProcessId(system).ToDictionary(p => p.Key.Name, p => p.Value);
+
+    private Dictionary<NamedProcess, double> ReadCpuByProcessId(ISystemUnderTest system) =>
+        system.Processes
+            .Append(new NamedProcess(PostgresName, postgres.ReadServerProcessId(), IsService: false))
+            .ToDictionary(p => p, p => ProcessStats.CpuSecondsOfTree(p.Id));
 
     private async Task<MachineInfo> DescribeMachineAsync(CancellationToken ct)
     {

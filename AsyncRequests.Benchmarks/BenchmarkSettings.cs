@@ -56,7 +56,7 @@ public sealed record BenchmarkSettings
         AcceptDuration = TimeSpan.FromSeconds(10),
         EndToEndRequests = 20_000,
         LightLoadDuration = TimeSpan.FromSeconds(15),
-        BacklogRequests = 10_000,
+        BacklogRequests = 20_000,
         OutageDuration = TimeSpan.FromSeconds(30),
         OutageRatePerSecond = 200,
         FloorDuration = TimeSpan.FromSeconds(10),
@@ -106,7 +106,7 @@ public sealed record BenchmarkSettings
           --quick             a few minutes: one repetition, accept at 32 connections, 1,000 requests end to end,
                               a backlog of 1,000, a 30 s SQS outage at 50 req/s
           --full              the README figures (default): 3 repetitions, accept at 8/32/128 connections, 20,000 end to end,
-                              a backlog of 10,000, a 30 s SQS outage at 200 req/s
+                              a backlog of 20,000, a 30 s SQS outage at 200 req/s
           --smoke             tiny counts, checks correctness only
           --repetitions N     override the number of repetitions
           --builtin-load      use the in-process HTTP loop instead of wrk for the accept scenario

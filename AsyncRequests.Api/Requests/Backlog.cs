@@ -6,7 +6,7 @@ namespace AsyncRequests.Api.Requests;
 /// <summary>
 /// Whether the Processors are falling behind: more than <see cref="BackpressureOptions.MaxWaitingRequests"/>
 /// requests pending for longer than <see cref="BackpressureOptions.WaitingAgeSeconds"/>, whatever the
-/// cause (Processors stopped or too few, SQS down). Read through the partial index of pending rows,
+/// cause (Processors stopped or too few, SQS down). Read through the (status, created_at) index,
 /// counting no further than the limit, at most once a second per Api instance.
 /// </summary>
 public sealed class Backlog(NpgsqlDataSource dataSource, TimeProvider time, IOptions<BackpressureOptions> options)

@@ -45,6 +45,7 @@ public static class MarkdownReport
         Row(text, result, $"{backlog}: completions/s from starting the workers to the last completion (higher is better)", r => r.Backlog.CompletionsPerSecond);
         Row(text, result, $"{backlog}: seconds from starting the workers to the last completion", r => r.Backlog.LastCompletionSeconds);
         Row(text, result, $"{backlog}: of which to the first completion (start-up), s", r => r.Backlog.FirstCompletionSeconds);
+        Row(text, result, $"{backlog}: CPU-seconds per 1,000 requests, all processes incl. PostgreSQL (and the SQS emulator)", r => r.Backlog.CpuSecondsPer1000());
         var outage = $"SQS outage of {settings.OutageDuration.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s at {settings.OutageRatePerSecond.ToString(CultureInfo.InvariantCulture)} req/s";
         OursOnlyRow(text, result, $"{outage}: requests not done when SQS returned", r => r.Outage!.UnfinishedAtReturn);
         OursOnlyRow(text, result, $"{outage}: seconds from SQS's return until the last is processed", r => r.Outage!.RecoverySeconds);
@@ -59,8 +60,8 @@ public static class MarkdownReport
         Totals(text, result, "lost / duplicated, every scenario (all runs)", r => r.Lost, r => r.Duplicated);
 
         text.AppendLine();
-        text.AppendLine("| system | process | peak memory, MiB | CPU-seconds, end to end | CPU-seconds per 1,000 requests |");
-        text.AppendLine("|---|---|---|---|---|");
+        text.AppendLine("| system | process | peak memory, MiB | CPU-seconds, end to end | CPU-seconds per 1,000 requests | backlog drain: CPU-seconds per 1,000 requests |");
+        text.AppendLine("|---|---|---|---|---|---|");
         foreach (var system in new[] { Peer, Ours })
         {
             var runs = result.Runs.Where(r => r.System == system).ToList();
@@ -69,7 +70,8 @@ public static class MarkdownReport
                 var usage = runs.Select(r => r.Processes.Single(p => p.Name == process)).ToList();
                 text.AppendLine(
                     $"| {system} | {process} | {Summary(usage.Select(u => u.PeakMemoryMiB))} | {Summary(usage.Select(u => u.EndToEndCpuSeconds))} "
-                    + $"| {Summary(runs.Select(r => r.Processes.Single(p => p.Name == process).EndToEndCpuSeconds / r.EndToEnd.Requests * 1000))} |");
+                    + $"| {Summary(runs.Select(r => r.Processes.Single(p => p.Name == process).EndToEndCpuSeconds / r.EndToEnd.Requests * 1000))} "
+                    + $"| {Summary(runs.Select(r => r.Backlog.CpuSecondsPer1000(process)))} |");
             }
         }
 

@@ -34,11 +34,11 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
 
     public Uri BaseAddress => _api.BaseAddress;
 
-    // The Processor and the emulator are the ones running now: the scenarios stop and start them.
+    // The Processor and the emulator are the ones running now (none while stopped): the scenarios stop and start them.
     public IReadOnlyList<NamedProcess> Processes =>
     [
         new NamedProcess("Api", _api.ProcessId),
-        new NamedProcess("Processor", _processor?.ProcessId ?? throw new InvalidOperationException("The Processor is stopped.")),
+        .. _processor is null ? [] : new[] { new NamedProcess("Processor", _processor.ProcessId) },
         new NamedProcess("SQS emulator", _sqs.ProcessId ?? throw new InvalidOperationException("fauxqs is not running."), IsService: false),
     ];
 

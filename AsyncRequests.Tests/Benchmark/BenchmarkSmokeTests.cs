@@ -38,6 +38,8 @@ public sealed class BenchmarkSmokeTests
             Assert.Equal(settings.BacklogRequests, run.Backlog.Submitted.Accepted);
             Assert.Equal(settings.BacklogRequests, run.Backlog.Outcomes.Stored);
             Assert.Equal(settings.BacklogRequests, run.Backlog.Outcomes.SucceededOnce);
+            // The drain's CPU covers every process of the system, the ones started for it and PostgreSQL included.
+            Assert.All(run.Processes, p => Assert.True(run.Backlog.CpuSeconds[p.Name] > 0, $"{run.System}: no drain CPU for {p.Name}."));
         });
         var outage = Assert.Single(result.Runs, r => r.Outage is not null).Outage!;
         Assert.Equal(settings.OutageRatePerSecond * settings.OutageDuration.TotalSeconds, outage.Submitted.Accepted);

@@ -227,9 +227,6 @@ namespace AsyncRequests.Requests.Storage.Migrations
                     b.HasIndex("Status", "CreatedAt", "Id")
                         .HasDatabaseName("ix_requests_status_created");
 
-                    b.HasIndex(new[] { "CreatedAt" }, "ix_requests_pending")
-                        .HasFilter("status = 'pending'");
-
                     b.HasIndex(new[] { "CreatedAt" }, "ix_requests_unpublished")
                         .HasFilter("published_at IS NULL");
 
