@@ -32,7 +32,7 @@ public sealed partial class WireFormatTests(TestServers servers) : IAsyncLifetim
             """{"id":"<id>","type":"compute","status":"pending","createdAt":"<time>","links":{"self":"/requests/<id>","events":"/requests/<id>/events","cancel":"/requests/<id>/cancel"}}""",
             Mask(accepted));
         Assert.Equal(
-            """{"id":"<id>","type":"compute","status":"succeeded","cancelRequested":false,"progress":{"percent":100,"stage":"done"},"attempts":1,"createdAt":"<time>","updatedAt":"<time>","startedAt":"<time>","completedAt":"<time>","result":{"max":4,"min":1,"sum":7,"count":3,"average":2.3333333333333335},"history":[{"status":"pending","at":"<time>","attempt":0,"detail":"submitted"},{"status":"processing","at":"<time>","attempt":1,"detail":null},{"status":"succeeded","at":"<time>","attempt":1,"detail":null}],"traceId":"<trace>","links":{"self":"/requests/<id>","events":"/requests/<id>/events","cancel":"/requests/<id>/cancel"}}""",
+            """{"id":"<id>","clientId":"anonymous","type":"compute","status":"succeeded","cancelRequested":false,"progress":{"percent":100,"stage":"done"},"attempts":1,"createdAt":"<time>","updatedAt":"<time>","startedAt":"<time>","completedAt":"<time>","result":{"max":4,"min":1,"sum":7,"count":3,"average":2.3333333333333335},"history":[{"status":"pending","at":"<time>","attempt":0,"detail":"submitted"},{"status":"processing","at":"<time>","attempt":1,"detail":null},{"status":"succeeded","at":"<time>","attempt":1,"detail":null}],"traceId":"<trace>","links":{"self":"/requests/<id>","events":"/requests/<id>/events","cancel":"/requests/<id>/cancel"}}""",
             Mask(document));
     }
 
@@ -60,7 +60,7 @@ public sealed partial class WireFormatTests(TestServers servers) : IAsyncLifetim
         using var missing = await _pipeline.Client.GetAsync($"/requests/{Guid.CreateVersion7()}", TestContext.Current.CancellationToken);
 
         Assert.Equal(
-            """{"id":"<id>","type":"fail","status":"failed","cancelRequested":false,"progress":{"percent":0,"stage":null},"attempts":1,"createdAt":"<time>","updatedAt":"<time>","startedAt":"<time>","completedAt":"<time>","error":"Simulated permanent failure.","history":[{"status":"pending","at":"<time>","attempt":0,"detail":"submitted"},{"status":"processing","at":"<time>","attempt":1,"detail":null},{"status":"failed","at":"<time>","attempt":1,"detail":"Simulated permanent failure."}],"traceId":"<trace>","links":{"self":"/requests/<id>","events":"/requests/<id>/events","cancel":"/requests/<id>/cancel"}}""",
+            """{"id":"<id>","clientId":"anonymous","type":"fail","status":"failed","cancelRequested":false,"progress":{"percent":0,"stage":null},"attempts":1,"createdAt":"<time>","updatedAt":"<time>","startedAt":"<time>","completedAt":"<time>","error":"Simulated permanent failure.","history":[{"status":"pending","at":"<time>","attempt":0,"detail":"submitted"},{"status":"processing","at":"<time>","attempt":1,"detail":null},{"status":"failed","at":"<time>","attempt":1,"detail":"Simulated permanent failure."}],"traceId":"<trace>","links":{"self":"/requests/<id>","events":"/requests/<id>/events","cancel":"/requests/<id>/cancel"}}""",
             Mask(document));
         Assert.Equal(
             """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"One or more validation errors occurred.","status":400,"errors":{"input.num2":["The Num2 field is required."]},"traceId":"<trace-parent>"}""",
