@@ -122,11 +122,12 @@ public sealed class Pipeline : IAsyncDisposable
 
     /// <summary>
     /// Starts another Api as a real child process on this pipeline's settings, for tests that must kill it
-    /// (SIGKILL); returns once it answers HTTP, with a client for it.
+    /// (SIGKILL); returns once it answers HTTP, with a client for it. Give the <paramref name="address"/> of one
+    /// killed before to restart it.
     /// </summary>
-    public async Task<(ChildProcess Process, HttpClient Client)> StartApiProcessAsync(IReadOnlyDictionary<string, string?>? overrides = null)
+    public async Task<(ChildProcess Process, HttpClient Client)> StartApiProcessAsync(IReadOnlyDictionary<string, string?>? overrides = null, Uri? address = null)
     {
-        var address = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+        address ??= new Uri($"http://127.0.0.1:{FreePort.Next()}");
         var process = StartChildProcess("AsyncRequests.Api", address.ToString(), overrides);
         var client = new HttpClient { BaseAddress = address };
         await Eventually.HoldsAsync(
