@@ -58,7 +58,7 @@ public sealed class WebhookReceiverOptionsTests
 
         await host.StartAsync(TestContext.Current.CancellationToken);
 
-        Assert.Equal([WebhookServices.Secret, WebhookServices.OtherSecret], host.Services.GetRequiredService<IOptions<Client.AspNetCore.WebhookReceiverOptions>>().Value.SigningSecrets);
+        Assert.Equal([WebhookServices.Secret, WebhookServices.OtherSecret], host.Services.GetRequiredService<IOptions<AsyncRequests.Client.AspNetCore.WebhookReceiverOptions>>().Value.SigningSecrets);
         await host.StopAsync(TestContext.Current.CancellationToken);
     }
 
