@@ -31,8 +31,8 @@ async function call(url, options) {
 
 const getJson = (url, headers = {}) => call(url, { headers });
 
-const sendJson = (url, body, headers = {}) => call(url, {
-  method: "POST",
+const sendJson = (url, body, headers = {}, method = "POST") => call(url, {
+  method,
   headers: body === undefined ? headers : { "Content-Type": "application/json", ...headers },
   body: body === undefined ? undefined : JSON.stringify(body),
 });
@@ -44,6 +44,46 @@ function describeProblem(problem) {
 }
 
 const isTerminal = status => ["succeeded", "failed", "cancelled"].includes(status);
+
+// A request's Server-Sent Events read with fetch, since EventSource cannot send an Authorization header.
+// A dropped stream is resumed after the last event seen, as EventSource would, until the request is terminal;
+// a refusal (4xx) ends it with an Error carrying the status.
+async function followEvents(url, headers, onStatus, signal) {
+  let lastEventId = null;
+  for (;;) {
+    try {
+      const response = await fetch(url, { headers: lastEventId ? { ...headers, "Last-Event-ID": lastEventId } : headers, signal });
+      if (!response.ok) {
+        const failure = new Error(`Following the request failed: ${response.status} ${response.statusText}`);
+        throw Object.assign(failure, { status: response.status });
+      }
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+        const blocks = (buffer + chunk.value).replace(/\r\n?/g, "\n").split("\n\n");
+        buffer = blocks.pop();
+        for (const block of blocks) {
+          const event = { event: "message", data: [] };
+          for (const line of block.split("\n")) {
+            const [, field, value] = /^([^:]*):? ?(.*)$/.exec(line);
+            if (field === "data") event.data.push(value); else event[field] = value;
+          }
+          if (event.id) lastEventId = event.id;
+          if (event.event !== "status") continue;
+          const request = JSON.parse(event.data.join("\n"));
+          onStatus(request);
+          if (isTerminal(request.status)) {
+            reader.cancel();
+            return;
+          }
+        }
+      }
+    } catch (failure) {
+      if (signal.aborted || (failure.status >= 400 && failure.status < 500)) throw failure;
+    }
+    await new Promise(resolve => setTimeout(resolve, 1000));
+  }
+}
 
 // Local time as 2026-01-31 14:05:09: compact, sortable, and the same in every browser locale.
 function formatTime(value) {

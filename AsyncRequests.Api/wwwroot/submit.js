@@ -98,27 +98,35 @@ function showProblem(problem) {
 form.addEventListener("submit", async event => {
   event.preventDefault();
   clearErrors();
-  const headers = {};
+  const headers = clientHeaders();
   if (form.key.value) headers["Idempotency-Key"] = form.key.value;
   try {
     watch(await sendJson("requests", { type: typeSelect.value, input: readInput() }, headers));
   } catch (failure) {
-    if (failure.problem) showProblem(failure.problem); else error.textContent = failure.message;
+    if (failure.status === 401) askForClientKey();
+    else if (failure.problem) showProblem(failure.problem); else error.textContent = failure.message;
   }
+});
+
+// Each request shown is followed until terminal or until the page changes client.
+let following = new AbortController();
+clientKeyForm.addEventListener("clientchange", () => {
+  following.abort();
+  following = new AbortController();
+  document.getElementById("requests").replaceChildren();
 });
 
 function watch(accepted) {
   const stages = element("ol", { className: "stages" });
   const status = element("span", { className: "status" });
   const outcome = element("pre", { hidden: true });
+  const failed = element("p", { className: "error", role: "alert" });
   const item = element("li", { className: "card" },
     element("header", {}, element("strong", {}, accepted.type), status, element("code", {}, accepted.id)),
-    element("progress", { max: 100, value: 0 }), stages, outcome);
+    element("progress", { max: 100, value: 0 }), stages, outcome, failed);
   document.getElementById("requests").prepend(item);
 
-  const events = new EventSource(accepted.links.events.replace(/^\//, ""));
-  events.addEventListener("status", message => {
-    const request = JSON.parse(message.data);
+  followEvents(accepted.links.events.replace(/^\//, ""), clientHeaders(), request => {
     status.textContent = request.status;
     status.className = `status ${request.status}`;
     item.querySelector("progress").value = request.progress.percent;
@@ -129,7 +137,8 @@ function watch(accepted) {
       outcome.hidden = false;
       outcome.textContent = typeof result === "string" ? result : JSON.stringify(result, null, 2);
     }
-    if (isTerminal(request.status)) events.close();
+  }, following.signal).catch(failure => {
+    if (failure.name !== "AbortError") failed.textContent = failure.message;
   });
 }
 

@@ -1,4 +1,4 @@
-// The operations page: stats, the request list and one request's detail, through the admin API.
+// The operations page: stats, the request list and one request's detail, through the admin API (clients: clients.js).
 const $ = id => document.getElementById(id);
 const keyStorage = "asyncrequests.adminKey";
 const filter = $("filter");
@@ -8,10 +8,10 @@ let selectedId = null;
 let events = null;
 
 // Every admin call carries the key; a refused key sends the operator back to the key form.
-async function admin(path, method = "GET") {
+async function admin(path, method = "GET", body = undefined) {
   const headers = { Authorization: `Bearer ${sessionStorage.getItem(keyStorage)}` };
   try {
-    return method === "GET" ? await getJson(`../admin/${path}`, headers) : await sendJson(`../admin/${path}`, undefined, headers);
+    return method === "GET" ? await getJson(`../admin/${path}`, headers) : await sendJson(`../admin/${path}`, body, headers, method);
   } catch (failure) {
     if (failure.status === 401) showKeyError("The key was refused (401). Check it and paste it again.");
     if (failure.status === 404 && path === "stats") showKeyError("The admin API is off: this service has no key configured (Admin:ApiKeys).");
@@ -34,7 +34,7 @@ async function start() {
   }
   $("console").hidden = false;
   cursors = [null];
-  await loadPage(0);
+  await Promise.all([loadPage(0), loadClients()]);
 }
 
 async function loadStats() {
@@ -85,7 +85,7 @@ async function loadPage(index) {
   $("newer").onclick = () => loadPage(index - 1);
   $("older").onclick = () => loadPage(index + 1);
   $("rows").replaceChildren(...(page.items.length ? page.items.map(row) :
-    [element("tr", {}, element("td", { className: "empty", colSpan: 7 }, "No requests match."))]));
+    [element("tr", {}, element("td", { className: "empty", colSpan: 8 }, "No requests match."))]));
 }
 
 function row(item) {
@@ -94,6 +94,7 @@ function row(item) {
   return element("tr", { className: item.id === selectedId ? "selected" : "", dataset: { id: item.id } },
     element("td", {}, formatTime(item.createdAt)),
     element("td", {}, open),
+    element("td", { className: "client" }, item.clientId),
     element("td", {}, item.type),
     element("td", {}, element("span", { className: `status ${item.status}` }, item.status)),
     element("td", { className: "number" }, String(item.attempts)),
@@ -116,7 +117,7 @@ async function showDetail(id) {
 function renderDetail(request) {
   $("detail-id").textContent = request.id;
   const fields = [
-    ["Type", request.type], ["Status", request.status, `status ${request.status}`], ["Attempts", String(request.attempts)],
+    ["Type", request.type], ["Client", request.clientId], ["Status", request.status, `status ${request.status}`], ["Attempts", String(request.attempts)],
     ["Progress", `${request.progress.percent}%${request.progress.stage ? ` · ${request.progress.stage}` : ""}`],
     ["Created", formatTime(request.createdAt)], ["Started", formatTime(request.startedAt)],
     ["Completed", formatTime(request.completedAt)], ["Trace id", request.traceId ?? ""],
