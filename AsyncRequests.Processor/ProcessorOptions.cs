@@ -48,8 +48,23 @@ public sealed class ProcessorOptions : IValidatableObject
     public int ConcurrencyLimitOf(string type) =>
         TypeConcurrency.TryGetValue(type, out var limit) ? limit : Math.Max(1, MaxConcurrency - 1);
 
+    /// <summary>
+    /// The most handlers of one client's requests one instance runs at once, so that one client's backlog
+    /// cannot take every slot; unset, <see cref="MaxConcurrency"/> - 1, like an unlisted type.
+    /// </summary>
+    public int? ClientConcurrency { get; set; }
+
+    public int ClientConcurrencyLimit => ClientConcurrency ?? Math.Max(1, MaxConcurrency - 1);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (ClientConcurrency is < 1 || ClientConcurrency > MaxConcurrency)
+        {
+            yield return new ValidationResult(
+                $"Processor:ClientConcurrency is {ClientConcurrency}; it must be between 1 and Processor:MaxConcurrency ({MaxConcurrency}).",
+                [nameof(ClientConcurrency)]);
+        }
+
         foreach (var (type, limit) in TypeConcurrency)
         {
             if (!RequestTypeCatalog.Names.Contains(type))

@@ -100,7 +100,7 @@ public sealed partial class AdminRequests(RequestsDbContext db, RequestPublisher
             retriedDocument = (await db.FindStatusDocumentsAsync([id], cancellationToken)).Single();
             message = await db.Requests.AsNoTracking()
                 .Where(r => r.Id == id)
-                .Select(r => new OutboxMessage(r.Id, r.Type, r.TraceParent, r.TraceState))
+                .Select(r => new OutboxMessage(r.Id, r.Type, r.ClientId, r.TraceParent, r.TraceState))
                 .SingleAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }

@@ -94,7 +94,7 @@ public sealed partial class OutboxRelay(
         var unsent = new List<OutboxMessage>();
         await using (var select = new NpgsqlCommand(
             """
-            SELECT id, type, trace_parent, trace_state FROM requests
+            SELECT id, type, client_id, trace_parent, trace_state FROM requests
             WHERE published_at IS NULL AND created_at < $1
             ORDER BY created_at
             LIMIT $2
@@ -115,8 +115,9 @@ public sealed partial class OutboxRelay(
                 unsent.Add(new OutboxMessage(
                     reader.GetGuid(0),
                     reader.GetString(1),
-                    await reader.IsDBNullAsync(2, cancellationToken) ? null : reader.GetString(2),
-                    await reader.IsDBNullAsync(3, cancellationToken) ? null : reader.GetString(3)));
+                    reader.GetString(2),
+                    await reader.IsDBNullAsync(3, cancellationToken) ? null : reader.GetString(3),
+                    await reader.IsDBNullAsync(4, cancellationToken) ? null : reader.GetString(4)));
             }
         }
 

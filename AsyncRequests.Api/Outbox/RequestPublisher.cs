@@ -85,7 +85,12 @@ public sealed partial class RequestPublisher(
             var urls = await topology.GetUrlsAsync(timeout.Token);
             var entries = chunk.Select((message, i) =>
             {
-                var entry = new SendMessageBatchRequestEntry(Entry(i), new RequestMessage(message.RequestId, message.Type).ToJson()) { MessageAttributes = [] };
+                // On a standard queue the group makes an SQS fair queue: one client's backlog does not hold up the others' messages.
+                var entry = new SendMessageBatchRequestEntry(Entry(i), new RequestMessage(message.RequestId, message.Type, message.ClientId).ToJson())
+                {
+                    MessageGroupId = message.ClientId,
+                    MessageAttributes = [],
+                };
                 MessageTraceContext.Inject(activities[i]?.Context ?? MessageTraceContext.FromStored(message.TraceParent, message.TraceState), entry.MessageAttributes);
                 return entry;
             });

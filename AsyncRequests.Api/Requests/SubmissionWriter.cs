@@ -285,7 +285,7 @@ public sealed partial class SubmissionWriter : BackgroundService
     {
         public TaskCompletionSource<SubmissionOutcome> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public OutboxMessage Message => new(Request.Id, Request.Type, Request.TraceParent, Request.TraceState);
+        public OutboxMessage Message => new(Request.Id, Request.Type, Request.ClientId, Request.TraceParent, Request.TraceState);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing {Count} stored requests failed; the outbox relay will send them")]

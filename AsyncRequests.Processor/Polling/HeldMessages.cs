@@ -4,15 +4,23 @@ namespace AsyncRequests.Processor.Polling;
 
 /// <summary>
 /// The messages one poller holds, and its handler slots: received messages wait in a small buffer until
-/// a slot (and their group's concurrency limit) allows, then run until settled. Every held message is
-/// kept hidden by the heartbeat; one that is let go is no longer held. The buffer holds at most the slots'
-/// worth plus one receive's worth.
+/// a slot (and every one of their groups' concurrency limits) allows, then run until settled. Every held
+/// message is kept hidden by the heartbeat; one that is let go is no longer held. The buffer holds at most
+/// the slots' worth plus one receive's worth of messages that could start, and up to
+/// <see cref="HeldBackPerSlot"/> per slot of messages their groups hold back.
 /// </summary>
-internal sealed class HeldMessages(int maxConcurrency, Func<string, int> concurrencyLimitOf, TimeProvider time)
+internal sealed class HeldMessages(int maxConcurrency, Func<ConcurrencyGroup, int> concurrencyLimitOf, TimeProvider time)
 {
+    /// <summary>
+    /// Messages held back by a group's limit stay here, hidden, rather than go back to the queue (where each
+    /// receive would count towards the dead-letter queue); holding this many per slot lets a poller reach past
+    /// one client's or type's backlog to the messages queued behind it. Beyond that, the rest waits in the queue.
+    /// </summary>
+    public const int HeldBackPerSlot = 8;
+
     private readonly Lock _gate = new();
     private readonly List<InFlightMessage> _buffer = [];
-    private readonly Dictionary<string, int> _runningPerGroup = [];
+    private readonly Dictionary<ConcurrencyGroup, int> _runningPerGroup = [];
     private readonly HashSet<InFlightMessage> _held = [];
     private readonly Channel<bool> _slotFreed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly TaskCompletionSource _allSettled = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -23,10 +31,10 @@ internal sealed class HeldMessages(int maxConcurrency, Func<string, int> concurr
     public Task AllSettled => _allSettled.Task;
 
     /// <summary>
-    /// Waits until a handler slot is free that no buffered message will take, and the buffer holds no more
-    /// than the slots' worth, so a whole receive fits: only then is a receive worth its wait. Without that
-    /// room, a type at its limit (by default it leaves one slot to the others) would make every receive
-    /// bring messages that could neither start nor stay, and they would cycle through the queue.
+    /// Waits until a handler slot is free that no buffered message will take, and the messages held back by
+    /// their groups' limits leave room for a whole receive: only then is a receive worth its wait. Without
+    /// that room, a client or type at its limit (by default it leaves one slot to the others) would make
+    /// every receive bring messages that could neither start nor stay, and they would cycle through the queue.
     /// </summary>
     public async Task WaitForIdleSlotAsync(CancellationToken stopping)
     {
@@ -34,7 +42,8 @@ internal sealed class HeldMessages(int maxConcurrency, Func<string, int> concurr
         {
             lock (_gate)
             {
-                if (_buffer.Count(CanStart) < maxConcurrency - _running && _buffer.Count <= maxConcurrency)
+                var startable = _buffer.Count(CanStart);
+                if (startable < maxConcurrency - _running && _buffer.Count - startable <= HeldBackPerSlot * maxConcurrency)
                 {
                     return;
                 }
@@ -60,7 +69,7 @@ internal sealed class HeldMessages(int maxConcurrency, Func<string, int> concurr
         }
     }
 
-    /// <summary>Takes every buffered message a free slot and its group's limit allow, oldest first, and counts them as running.</summary>
+    /// <summary>Takes every buffered message a free slot and its groups' limits allow, oldest first, and counts them as running.</summary>
     public List<InFlightMessage> TakeStartable()
     {
         var starting = new List<InFlightMessage>();
@@ -77,7 +86,7 @@ internal sealed class HeldMessages(int maxConcurrency, Func<string, int> concurr
 
                 _buffer.RemoveAt(i);
                 _running++;
-                if (message.ConcurrencyGroup is { } group)
+                foreach (var group in message.ConcurrencyGroups)
                 {
                     _runningPerGroup[group] = _runningPerGroup.GetValueOrDefault(group) + 1;
                 }
@@ -96,7 +105,7 @@ internal sealed class HeldMessages(int maxConcurrency, Func<string, int> concurr
         {
             _held.Remove(message);
             _running--;
-            if (message.ConcurrencyGroup is { } group)
+            foreach (var group in message.ConcurrencyGroups)
             {
                 _runningPerGroup[group]--;
             }
@@ -157,5 +166,5 @@ internal sealed class HeldMessages(int maxConcurrency, Func<string, int> concurr
     }
 
     private bool CanStart(InFlightMessage message) =>
-        message.ConcurrencyGroup is not { } group || _runningPerGroup.GetValueOrDefault(group) < concurrencyLimitOf(group);
+        message.ConcurrencyGroups.All(group => _runningPerGroup.GetValueOrDefault(group) < concurrencyLimitOf(group));
 }

@@ -3,7 +3,7 @@ using Amazon.SQS.Model;
 namespace AsyncRequests.Processor.Polling;
 
 /// <summary>A received message this instance holds (buffered or being handled) and keeps hidden until it is settled.</summary>
-public sealed class InFlightMessage(Message message, string queueUrl, string? concurrencyGroup, long receivedAt)
+public sealed class InFlightMessage(Message message, string queueUrl, IReadOnlyList<ConcurrencyGroup> concurrencyGroups, long receivedAt)
 {
     private volatile bool _abandoned;
 
@@ -11,8 +11,8 @@ public sealed class InFlightMessage(Message message, string queueUrl, string? co
 
     public string QueueUrl { get; } = queueUrl;
 
-    /// <summary>The group whose concurrency limit applies (the request type), if any.</summary>
-    public string? ConcurrencyGroup { get; } = concurrencyGroup;
+    /// <summary>The groups whose concurrency limits apply (its request type and its client); it starts only while all allow.</summary>
+    public IReadOnlyList<ConcurrencyGroup> ConcurrencyGroups { get; } = concurrencyGroups;
 
     /// <summary>When it was received (<see cref="TimeProvider.GetTimestamp"/>).</summary>
     public long ReceivedAt { get; } = receivedAt;

@@ -9,7 +9,7 @@ namespace AsyncRequests.Processor.Polling;
 /// <summary>
 /// Owns one queue. It finds the queue (waiting out an unreachable SQS), long-polls for full batches into
 /// the <see cref="HeldMessages"/> buffer whenever a handler slot would otherwise idle, starts buffered
-/// messages together as slots (and their group's concurrency limit) allow, and settles each as
+/// messages together as slots (and their groups' concurrency limits) allow, and settles each as
 /// <see cref="HandleAsync"/> decides; the <see cref="MessageHeartbeat"/> keeps what it holds hidden. It
 /// stops receiving while the database is unreachable. When the application starts stopping it stops
 /// receiving at once, hands back what has not started, lets running handlers finish within the drain
@@ -59,10 +59,10 @@ public abstract partial class QueuePoller(
     /// <summary>Runs on every heartbeat before visibilities are extended; may <see cref="InFlightMessage.Abandon"/> messages.</summary>
     protected virtual Task KeepAliveAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>The group a message counts against for <see cref="ConcurrencyLimitOf"/>, if any.</summary>
-    protected virtual string? ConcurrencyGroupOf(Message message) => null;
+    /// <summary>The groups a message counts against, each capped by <see cref="ConcurrencyLimitOf"/>.</summary>
+    protected virtual IReadOnlyList<ConcurrencyGroup> ConcurrencyGroupsOf(Message message) => [];
 
-    protected virtual int ConcurrencyLimitOf(string group) => int.MaxValue;
+    protected virtual int ConcurrencyLimitOf(ConcurrencyGroup group) => int.MaxValue;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -227,7 +227,7 @@ public abstract partial class QueuePoller(
                 continue;
             }
 
-            var received = messages.Select(m => new InFlightMessage(m, queueUrl, ConcurrencyGroupOf(m), Time.GetTimestamp())).ToList();
+            var received = messages.Select(m => new InFlightMessage(m, queueUrl, ConcurrencyGroupsOf(m), Time.GetTimestamp())).ToList();
             if (!held.TryBuffer(received))
             {
                 // Received while stopping: straight back rather than start work now.
@@ -258,7 +258,7 @@ public abstract partial class QueuePoller(
         return response.Messages ?? [];
     }
 
-    /// <summary>Starts, together, every buffered message a free slot and its group's limit allow.</summary>
+    /// <summary>Starts, together, every buffered message a free slot and its groups' limits allow.</summary>
     private void Dispatch(HeldMessages held, MessageDeleter deleter)
     {
         var starting = held.TakeStartable();

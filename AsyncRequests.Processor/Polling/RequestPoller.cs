@@ -33,7 +33,14 @@ public sealed class RequestPoller(
 
     protected override Task KeepAliveAsync(CancellationToken cancellationToken) => processor.RenewLeasesAsync(cancellationToken);
 
-    protected override string? ConcurrencyGroupOf(Message message) => RequestMessage.TryParse(message.Body)?.Type;
+    protected override IReadOnlyList<ConcurrencyGroup> ConcurrencyGroupsOf(Message message) =>
+        RequestMessage.TryParse(message.Body) is { } request
+            ? [new(ConcurrencyGroup.Kind.RequestType, request.Type), new(ConcurrencyGroup.Kind.Client, request.ClientId)]
+            : [];
 
-    protected override int ConcurrencyLimitOf(string group) => options.Value.ConcurrencyLimitOf(group);
+    protected override int ConcurrencyLimitOf(ConcurrencyGroup group) => group.By switch
+    {
+        ConcurrencyGroup.Kind.RequestType => options.Value.ConcurrencyLimitOf(group.Name),
+        _ => options.Value.ClientConcurrencyLimit,
+    };
 }

@@ -37,6 +37,22 @@ public sealed class FatalConfigurationTests(TestServers servers)
     }
 
     [Fact]
+    public async Task A_processor_whose_client_concurrency_exceeds_its_slots_does_not_start()
+    {
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0);
+
+        var processor = pipeline.StartProcessorProcess(new Dictionary<string, string?>
+        {
+            ["Processor:MaxConcurrency"] = "4",
+            ["Processor:ClientConcurrency"] = "5",
+        });
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        Assert.NotEqual(0, await processor.WaitForExitAsync(timeout.Token));
+    }
+
+    [Fact]
     public async Task An_api_whose_migration_does_not_apply_stops_with_a_failing_exit_code()
     {
         var ct = TestContext.Current.CancellationToken;

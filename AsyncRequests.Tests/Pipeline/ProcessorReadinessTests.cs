@@ -85,7 +85,7 @@ public sealed class ProcessorReadinessTests(TestServers servers)
         var (check, time, running) = CreateCheck(waitTimeSeconds: 20);
         check.ReceiveCompleted("requests");
 
-        using (running.Start(Guid.CreateVersion7(), Guid.CreateVersion7(), new InFlightMessage(new Message(), "requests", null, 0), CancellationToken.None))
+        using (running.Start(Guid.CreateVersion7(), Guid.CreateVersion7(), new InFlightMessage(new Message(), "requests", [], 0), CancellationToken.None))
         {
             time.Advance(TimeSpan.FromMinutes(5));
             Assert.Equal(HealthStatus.Healthy, await StatusAsync(check));
