@@ -27,6 +27,13 @@ public sealed class AdminRequestReadTests(TestServers servers)
         Assert.Equal(owner.Id, seenByAdmin!.ClientId);
         Assert.Equal(JsonSerializer.Serialize(seenByOwner, Infrastructure.Pipeline.JsonOptions), JsonSerializer.Serialize(seenByAdmin, Infrastructure.Pipeline.JsonOptions));
 
+        using var head = await admin.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"{AdminApi.Prefix}/requests/{id}"), ct);
+        using var postEvents = await admin.PostAsync($"{AdminApi.Prefix}/requests/{id}/events", null, ct);
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync(ct));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, postEvents.StatusCode);
+        Assert.Equal(["GET"], postEvents.Content.Headers.Allow);
+
         var events = new EventSourceClient(admin, id, AdminApi.Prefix);
         var following = events.FollowAsync(ct);
         await events.WaitForAsync(d => d.Status == RequestStatus.Pending);
