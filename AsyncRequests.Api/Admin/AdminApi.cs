@@ -34,6 +34,24 @@ public static partial class AdminApi
         admin.MapMethods("/requests", [HttpMethods.Head], ListAsync).ExcludeFromDescription();
         admin.MapOtherMethods("/requests", HttpMethods.Get, HttpMethods.Head);
 
+        // The public reads without their ownership check: an operator reads and follows any client's request.
+        admin.MapGet("/requests/{id:guid}", GetAsync)
+            .WithName("AdminGetRequest")
+            .RequireRateLimiting(DatabaseConcurrency.PolicyName)
+            .WithSummary("The status document of any client's request, as GET /requests/{id} answers its owner.");
+        admin.MapMethods("/requests/{id:guid}", [HttpMethods.Head], GetAsync)
+            .RequireRateLimiting(DatabaseConcurrency.PolicyName)
+            .ExcludeFromDescription();
+        admin.MapOtherMethods("/requests/{id:guid}", HttpMethods.Get, HttpMethods.Head);
+
+        admin.MapGet(
+                "/requests/{id:guid}/events",
+                (Guid id, [FromHeader(Name = RequestHeaders.LastEventId)] string? lastEventId, RequestWatchers watchers, RequestEventStream events, CancellationToken cancellationToken) =>
+                    RequestsApi.StreamEventsAsync(id, clientId: null, lastEventId, watchers, events, cancellationToken))
+            .WithName("AdminStreamRequestEvents")
+            .WithSummary("Server-Sent Events of any client's request, as GET /requests/{id}/events streams them to its owner.");
+        admin.MapOtherMethods("/requests/{id:guid}/events", HttpMethods.Get);
+
         admin.MapPost("/requests/{id:guid}/retry", RetryAsync)
             .WithName("AdminRetryRequest")
             .WithSummary("Run a failed or cancelled request again, with a fresh attempt budget.");
@@ -78,6 +96,14 @@ public static partial class AdminApi
 
         return TypedResults.Ok(await requests.ListAsync(query, cancellationToken));
     }
+
+    private static Task<Results<Ok<RequestStatusDocument>, ProblemHttpResult>> GetAsync(
+        Guid id,
+        HttpContext http,
+        RequestsDbContext db,
+        IOptions<SubmissionOptions> options,
+        CancellationToken cancellationToken) =>
+        RequestsApi.GetAsync(id, clientId: null, http, db, options, cancellationToken);
 
     private static async Task<Results<Accepted<RequestStatusDocument>, ProblemHttpResult>> RetryAsync(
         Guid id,

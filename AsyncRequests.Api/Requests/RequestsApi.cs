@@ -50,12 +50,18 @@ public static class RequestsApi
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
-        requests.MapGet("/{id:guid}", GetAsync)
+        requests.MapGet(
+                "/{id:guid}",
+                (Guid id, HttpContext http, RequestsDbContext db, IOptions<SubmissionOptions> options, CancellationToken cancellationToken) =>
+                    GetAsync(id, http.User.ClientId(), http, db, options, cancellationToken))
             .WithName("GetRequest")
             .RequireRateLimiting(DatabaseConcurrency.PolicyName)
             .WithSummary("The status document of a request.");
 
-        requests.MapGet("/{id:guid}/events", StreamEventsAsync)
+        requests.MapGet(
+                "/{id:guid}/events",
+                (Guid id, [FromHeader(Name = RequestHeaders.LastEventId)] string? lastEventId, ClaimsPrincipal user, RequestWatchers watchers, RequestEventStream events, CancellationToken cancellationToken) =>
+                    StreamEventsAsync(id, user.ClientId(), lastEventId, watchers, events, cancellationToken))
             .WithName("StreamRequestEvents")
             .WithSummary("Server-Sent Events: the status document each time it changes, until the request is terminal; resumes after Last-Event-ID.");
 
@@ -175,14 +181,16 @@ public static class RequestsApi
         }
     }
 
-    private static async Task<Results<Ok<RequestStatusDocument>, ProblemHttpResult>> GetAsync(
+    /// <summary><paramref name="clientId"/> is the caller, who must own the request; null: an operator, who may read any.</summary>
+    internal static async Task<Results<Ok<RequestStatusDocument>, ProblemHttpResult>> GetAsync(
         Guid id,
+        string? clientId,
         HttpContext http,
         RequestsDbContext db,
         IOptions<SubmissionOptions> options,
         CancellationToken cancellationToken)
     {
-        if ((await db.FindStatusDocumentAsync(id, cancellationToken)).OwnedBy(http.User) is not { } document)
+        if ((await db.FindStatusDocumentAsync(id, cancellationToken)).OwnedBy(clientId) is not { } document)
         {
             return RequestNotFound(id);
         }
@@ -195,16 +203,17 @@ public static class RequestsApi
         return TypedResults.Ok(document);
     }
 
-    private static async Task<Results<ServerSentEventsResult<RequestStatusDocument>, NoContent, ProblemHttpResult>> StreamEventsAsync(
+    /// <summary><paramref name="clientId"/> is the caller, who must own the request; null: an operator, who may follow any.</summary>
+    internal static async Task<Results<ServerSentEventsResult<RequestStatusDocument>, NoContent, ProblemHttpResult>> StreamEventsAsync(
         Guid id,
-        [FromHeader(Name = RequestHeaders.LastEventId)] string? lastEventId,
-        ClaimsPrincipal user,
+        string? clientId,
+        string? lastEventId,
         RequestWatchers watchers,
         RequestEventStream events,
         CancellationToken cancellationToken)
     {
         // Read with the other streams' reads: however many streams open at once, they share one connection.
-        if ((await watchers.ReadAsync(id, cancellationToken)).OwnedBy(user) is not { } current)
+        if ((await watchers.ReadAsync(id, cancellationToken)).OwnedBy(clientId) is not { } current)
         {
             return RequestNotFound(id);
         }
@@ -244,11 +253,11 @@ public static class RequestsApi
         http.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// The document if <paramref name="caller"/> owns it. Another client's request is answered exactly as an
-    /// unknown one, so an id tells nobody but its owner that the request exists.
+    /// The document if client <paramref name="clientId"/> owns it, or whoever does for an operator (null). Another
+    /// client's request is answered exactly as an unknown one, so an id tells nobody but its owner that the request exists.
     /// </summary>
-    private static RequestStatusDocument? OwnedBy(this RequestStatusDocument? document, ClaimsPrincipal caller) =>
-        document?.ClientId == caller.ClientId() ? document : null;
+    private static RequestStatusDocument? OwnedBy(this RequestStatusDocument? document, string? clientId) =>
+        clientId is null || document?.ClientId == clientId ? document : null;
 
     internal static ProblemHttpResult RequestNotFound(Guid id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"There is no request {id}.");

@@ -9,9 +9,9 @@ namespace AsyncRequests.Tests.Infrastructure;
 /// Follows a request's event stream as a browser's EventSource does: when a stream ends, it reconnects
 /// after the server's retry interval and sends the last event id it saw as Last-Event-ID; a 204 tells
 /// it to stop, any answer other than a 200 event stream ends it for good. Like the page, it closes once
-/// it has a terminal status.
+/// it has a terminal status. <paramref name="prefix"/> goes before <c>/requests</c>: <c>/admin</c> for the operators' stream.
 /// </summary>
-public sealed class EventSourceClient(HttpClient http, Guid requestId)
+public sealed class EventSourceClient(HttpClient http, Guid requestId, string prefix = "")
 {
     private static readonly TimeSpan s_defaultRetry = TimeSpan.FromSeconds(3);
 
@@ -31,7 +31,7 @@ public sealed class EventSourceClient(HttpClient http, Guid requestId)
         var retry = s_defaultRetry;
         while (true)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"/requests/{requestId}/events");
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"{prefix}/requests/{requestId}/events");
             if (lastEventId is not null)
             {
                 request.Headers.Add("Last-Event-ID", lastEventId);

@@ -127,6 +127,26 @@ public sealed class ClientPagesTests(TestServers servers, Browser browser) : Pag
             () => "The enabled client's key was still refused.");
     }
 
+    [Fact]
+    public async Task The_ops_page_shows_the_details_of_a_clients_request()
+    {
+        var owner = await Pipeline.CreateAsync("Owner");
+        using var asOwner = Pipeline.ClientWith(owner.Key);
+        using var submitted = await asOwner.SubmitAsync();
+        var id = (await submitted.Content.ReadFromJsonAsync<SubmissionAccepted>(Infrastructure.Pipeline.JsonOptions, TestContext.Current.CancellationToken))!.Id;
+        await OpenOpsPageAsync();
+
+        // Shown while pending or processing, the request is followed live to its end.
+        await Page.Locator($"#rows tr[data-id='{id}'] button.link").ClickAsync();
+
+        await Expect(Page.Locator("#detail-id")).ToHaveTextAsync(id.ToString());
+        await Expect(Page.Locator("#detail-fields dd.status")).ToHaveTextAsync("succeeded");
+        await Expect(Page.Locator("#detail-fields")).ToContainTextAsync(owner.Id);
+        await Expect(Page.Locator("#detail-outcome")).ToContainTextAsync("\"product\": 42");
+        await Expect(Page.Locator("#history tr")).ToHaveCountAsync(3);
+        await Expect(Page.Locator("#detail-error")).ToBeEmptyAsync();
+    }
+
     /// <summary>Whether a key is accepted, without storing anything: 404 for an unknown id once authenticated, else 401.</summary>
     private static async Task<HttpStatusCode> StatusOfAsync(HttpClient client)
     {

@@ -5,11 +5,13 @@ const filter = $("filter");
 let cursors = [null];   // the cursor of each page seen, for going back to newer ones
 let pageIndex = 0;
 let selectedId = null;
-let events = null;
+let following = new AbortController();
+
+const adminHeaders = () => ({ Authorization: `Bearer ${sessionStorage.getItem(keyStorage)}` });
 
 // Every admin call carries the key; a refused key sends the operator back to the key form.
 async function admin(path, method = "GET", body = undefined) {
-  const headers = { Authorization: `Bearer ${sessionStorage.getItem(keyStorage)}` };
+  const headers = adminHeaders();
   try {
     return method === "GET" ? await getJson(`../admin/${path}`, headers) : await sendJson(`../admin/${path}`, body, headers, method);
   } catch (failure) {
@@ -108,7 +110,7 @@ async function showDetail(id) {
   $("detail").hidden = false;
   $("detail-error").textContent = "";
   try {
-    follow(await getJson(`../requests/${id}`));
+    follow(await admin(`requests/${id}`));
   } catch (failure) {
     $("detail-error").textContent = failure.message;
   }
@@ -138,17 +140,15 @@ function renderDetail(request) {
 
 // The request shown is followed live until it is terminal (again, after a retry).
 function follow(request) {
-  events?.close();
+  following.abort();
+  following = new AbortController();
   renderDetail(request);
   if (isTerminal(request.status)) return;
-  events = new EventSource(`../requests/${request.id}/events`);
-  events.addEventListener("status", message => {
-    const latest = JSON.parse(message.data);
+  followEvents(`../admin/requests/${request.id}/events`, adminHeaders(), latest => {
     if (latest.id === selectedId) renderDetail(latest);
-    if (isTerminal(latest.status)) {
-      events.close();
-      refresh();
-    }
+    if (isTerminal(latest.status)) refresh();
+  }, following.signal).catch(failure => {
+    if (failure.name !== "AbortError") $("detail-error").textContent = failure.message;
   });
 }
 
