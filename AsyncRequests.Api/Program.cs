@@ -31,6 +31,7 @@ app.UseStatusCodePages();
 // Inside the exception handler (a key lookup may find the database down: 503), before the rate limiter (which partitions by client).
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseClientLimits();
 app.UseRateLimiter();
 app.UseDefaultFiles();
 app.UseStaticFiles();

@@ -61,7 +61,7 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
         var label = $"[{repetition}/{settings.Repetitions}] {(ours ? "AsyncRequests" : "Hangfire.PostgreSql")}";
         progress.Phase($"{label}: starting");
         await using ISystemUnderTest system = ours
-            ? await AsyncRequestsSystem.StartAsync(postgres, sqs, instance, _logDirectory, ct)
+            ? await AsyncRequestsSystem.StartAsync(postgres, sqs, instance, _logDirectory, settings.WithClientKey, ct)
             : await HangfireSystem.StartAsync(postgres, instance, _logDirectory, ct);
         await using var memory = new MemorySampler(postgres.ReadServerProcessId(), progress);
         using var load = new HttpLoad(system.BaseAddress, Math.Max(settings.EndToEndConcurrency, settings.AcceptConnections.Max()), progress);
@@ -89,7 +89,11 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
             progress.Phase($"{label}: accept, {connections} connections");
             var result = await GenerateLoadAsync(system, load, "/requests", post: true, connections, settings.AcceptDuration, ct);
             await DrainAsync(system, $"{label}: accept, {connections} connections, draining", afterTimedLoad: true, ct);
-            accept.Add(new AcceptResult(connections, result, await system.ReadOutcomesAsync(ct)));
+            accept.Add(new AcceptResult(connections, result, await system.ReadOutcomesAsync(ct), WithClientKey: false));
+            if (system is AsyncRequestsSystem { ClientKey: { } key })
+            {
+                accept.Add(await RunAcceptWithKeyAsync(system, key, connections, label, ct));
+            }
         }
 
         await system.BeginScenarioAsync(ct);
@@ -125,6 +129,25 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
         var backlog = await RunBacklogAsync(system, label, ct);
         var outage = ours ? await RunOutageAsync(system, load, label, ct) : null;
         return new SystemRun(system.Name, repetition, ceiling, accept, endToEnd, lightLoad, usage, backlog, outage);
+    }
+
+    /// <summary>The accept scenario again, each submit with a client key: the same instance, straight after the one without.</summary>
+    private async Task<AcceptResult> RunAcceptWithKeyAsync(ISystemUnderTest system, string key, int connections, string label, CancellationToken ct)
+    {
+        await system.BeginScenarioAsync(ct);
+        progress.Phase($"{label}: accept with a client key, {connections} connections");
+        LoadResult result;
+        if (settings.UseWrk)
+        {
+            result = await Wrk.RunAsync(new Uri(system.BaseAddress, "/requests"), connections, settings.AcceptDuration, HttpLoad.MultiplyBody, key, ct);
+        }
+        else
+        {
+            using var load = new HttpLoad(system.BaseAddress, connections, progress, key);
+            result = await load.RunForAsync("/requests", post: true, connections, settings.AcceptDuration, ct);
+        }
+        await DrainAsync(system, $"{label}: accept with a client key, {connections} connections, draining", afterTimedLoad: true, ct);
+        return new AcceptResult(connections, result, await system.ReadOutcomesAsync(ct), WithClientKey: true);
     }
 
     /// <summary>
@@ -178,7 +201,7 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
     private Task<LoadResult> GenerateLoadAsync(
         ISystemUnderTest system, HttpLoad load, string path, bool post, int connections, TimeSpan duration, CancellationToken ct) =>
         settings.UseWrk
-            ? Wrk.RunAsync(new Uri(system.BaseAddress, path), connections, duration, post ? HttpLoad.MultiplyBody : null, ct)
+            ? Wrk.RunAsync(new Uri(system.BaseAddress, path), connections, duration, post ? HttpLoad.MultiplyBody : null, bearerToken: null, ct)
             : load.RunForAsync(path, post, connections, duration, ct);
 
     /// <summary>

@@ -39,6 +39,12 @@ public sealed record BenchmarkSettings
     /// <summary>How long each load generator runs against <c>/alive</c> to show its own ceiling; zero skips it.</summary>
     public required TimeSpan CalibrationDuration { get; init; }
 
+    /// <summary>
+    /// AsyncRequests also runs each accept scenario with a client key, made through the admin API at start, right
+    /// after the one without: what authentication costs the accept path.
+    /// </summary>
+    public bool WithClientKey { get; init; }
+
     /// <summary>wrk for the accept scenario; otherwise the in-process HTTP loop (no wrk needed).</summary>
     public bool UseWrk { get; init; } = true;
 
@@ -110,6 +116,7 @@ public sealed record BenchmarkSettings
           --smoke             tiny counts, checks correctness only
           --repetitions N     override the number of repetitions
           --builtin-load      use the in-process HTTP loop instead of wrk for the accept scenario
+          --client-key        also run AsyncRequests' accept scenarios with a client key, beside those without
           --output PATH       where to write the JSON results (default benchmark-results.json)
         """;
 
@@ -125,6 +132,9 @@ public sealed record BenchmarkSettings
                     break;
                 case "--builtin-load":
                     settings = settings with { UseWrk = false };
+                    break;
+                case "--client-key":
+                    settings = settings with { WithClientKey = true };
                     break;
                 case "--repetitions" when i + 1 < args.Length
                     && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var repetitions)

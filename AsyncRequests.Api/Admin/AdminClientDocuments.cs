@@ -11,5 +11,12 @@ public sealed record KeyCreated(string KeyId, string Key);
 
 public sealed record ClientKeySummary(string KeyId, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt);
 
+/// <summary>
+/// A client's own quotas, the body and answer of <c>PUT /admin/clients/{id}/limits</c>; a null limit is the
+/// <c>Clients:*</c> default, and 0 is no limit, as there.
+/// </summary>
+public sealed record ClientLimitOverrides(int? RequestsPerSecond, int? Burst, int? MaxPendingRequests);
+
 /// <summary>One row of <c>GET /admin/clients</c>.</summary>
-public sealed record ClientSummary(string Id, string Name, DateTimeOffset CreatedAt, bool Disabled, IReadOnlyList<ClientKeySummary> Keys);
+public sealed record ClientSummary(
+    string Id, string Name, DateTimeOffset CreatedAt, bool Disabled, ClientLimitOverrides Limits, IReadOnlyList<ClientKeySummary> Keys);

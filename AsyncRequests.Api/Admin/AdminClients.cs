@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace AsyncRequests.Api.Admin;
 
-/// <summary>What operators do to clients: create them, list them, issue and revoke their keys, disable and enable them.</summary>
+/// <summary>What operators do to clients: create them, list them, issue and revoke their keys, disable and enable them, set their limits.</summary>
 public sealed partial class AdminClients(RequestsDbContext db, TimeProvider time, ILogger<AdminClients> logger)
 {
     public async Task<ClientCreated> CreateAsync(string name, CancellationToken cancellationToken)
@@ -26,6 +26,7 @@ public sealed partial class AdminClients(RequestsDbContext db, TimeProvider time
                 c.Name,
                 c.CreatedAt,
                 c.Disabled,
+                new ClientLimitOverrides(c.RequestsPerSecond, c.Burst, c.MaxPendingRequests),
                 c.Keys.OrderBy(k => k.CreatedAt).Select(k => new ClientKeySummary(k.Id, k.Prefix, k.CreatedAt, k.LastUsedAt)).ToList()))
             .ToListAsync(cancellationToken);
 
@@ -68,6 +69,22 @@ public sealed partial class AdminClients(RequestsDbContext db, TimeProvider time
         return changed;
     }
 
+    /// <summary>Replaces the client's limits (a null one: the default); false when there is no such client.</summary>
+    public async Task<bool> SetLimitsAsync(string clientId, ClientLimitOverrides limits, CancellationToken cancellationToken)
+    {
+        var changed = await db.Clients.Where(c => c.Id == clientId).ExecuteUpdateAsync(
+            s => s.SetProperty(c => c.RequestsPerSecond, limits.RequestsPerSecond)
+                .SetProperty(c => c.Burst, limits.Burst)
+                .SetProperty(c => c.MaxPendingRequests, limits.MaxPendingRequests),
+            cancellationToken) == 1;
+        if (changed)
+        {
+            LogLimitsSet(logger, clientId, limits.RequestsPerSecond, limits.Burst, limits.MaxPendingRequests);
+        }
+
+        return changed;
+    }
+
     private Task<bool> ExistsAsync(string clientId, CancellationToken cancellationToken) =>
         db.Clients.AnyAsync(c => c.Id == clientId, cancellationToken);
 
@@ -85,4 +102,8 @@ public sealed partial class AdminClients(RequestsDbContext db, TimeProvider time
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Client {ClientId} disabled: {Disabled}")]
     private static partial void LogDisabledChanged(ILogger logger, string clientId, bool disabled);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Client {ClientId} limits set: {RequestsPerSecond} per second, burst {Burst}, {MaxPendingRequests} pending (null: default)")]
+    private static partial void LogLimitsSet(ILogger logger, string clientId, int? requestsPerSecond, int? burst, int? maxPendingRequests);
 }

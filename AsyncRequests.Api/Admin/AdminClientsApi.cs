@@ -40,6 +40,11 @@ public static partial class AdminApi
             .WithName("AdminEnableClient")
             .WithSummary("Accept a disabled client's keys again.");
         admin.MapOtherMethods("/clients/{id}/enable", HttpMethods.Post);
+
+        admin.MapPut("/clients/{id}/limits", SetLimitsAsync)
+            .WithName("AdminSetClientLimits")
+            .WithSummary("Replace a client's own rate, burst and pending cap (null: the Clients:* default); every Api instance applies them within Clients:KeyCacheSeconds.");
+        admin.MapOtherMethods("/clients/{id}/limits", HttpMethods.Put);
     }
 
     private static async Task<Results<Created<ClientCreated>, ValidationProblem>> CreateClientAsync(
@@ -68,6 +73,26 @@ public static partial class AdminApi
         }
 
         return TypedResults.Created((string?)null, await clients.CreateAsync(name, cancellationToken));
+    }
+
+    private static async Task<Results<Ok<ClientLimitOverrides>, ValidationProblem, ProblemHttpResult>> SetLimitsAsync(
+        string id,
+        HttpRequest http,
+        AdminClients clients,
+        CancellationToken cancellationToken)
+    {
+        if (!ClientKeys.IsWellFormedId(id))
+        {
+            return ClientNotFound(id);
+        }
+
+        var (limits, errors) = await ClientLimitsBody.ReadAsync(http, cancellationToken);
+        if (errors is not null)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        return await clients.SetLimitsAsync(id, limits!, cancellationToken) ? TypedResults.Ok(limits!) : ClientNotFound(id);
     }
 
     private static async Task<Ok<List<ClientSummary>>> ListClientsAsync(AdminClients clients, CancellationToken cancellationToken) =>

@@ -6,6 +6,10 @@ public sealed class ClientOptions : IValidatableObject
 {
     public const string SectionName = "Clients";
 
+    public const int MaxRequestsPerSecond = 1_000_000;
+    public const int MaxBurst = 1_000_000;
+    public const int MaxPendingRequestsCap = 100_000_000;
+
     /// <summary>
     /// Whether a caller of the request routes must authenticate. Unset: required everywhere but in
     /// Development, where a caller without credentials is the built-in client <c>anonymous</c>.
@@ -20,15 +24,15 @@ public sealed class ClientOptions : IValidatableObject
     public int KeyCacheSeconds { get; set; } = 5;
 
     /// <summary>Submits a client may make per second on one Api instance, on average; 0: no limit.</summary>
-    [Range(0, 1_000_000)]
+    [Range(0, MaxRequestsPerSecond)]
     public int RequestsPerSecond { get; set; }
 
     /// <summary>Submits a client may make at once beyond the rate (the bucket's size); 0: as many as <see cref="RequestsPerSecond"/>.</summary>
-    [Range(0, 1_000_000)]
+    [Range(0, MaxBurst)]
     public int Burst { get; set; }
 
     /// <summary>Unfinished (pending or processing) requests a client may have; 0: no limit.</summary>
-    [Range(0, 100_000_000)]
+    [Range(0, MaxPendingRequestsCap)]
     public int MaxPendingRequests { get; set; }
 
     /// <summary>What a client refused by a quota is told to wait before it tries again.</summary>

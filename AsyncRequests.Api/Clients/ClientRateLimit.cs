@@ -1,31 +1,33 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
-using Microsoft.Extensions.Options;
 
 namespace AsyncRequests.Api.Clients;
 
 /// <summary>
-/// A token bucket per client on submits: <see cref="ClientOptions.Burst"/> at once, refilled at
-/// <see cref="ClientOptions.RequestsPerSecond"/>. Each Api instance keeps its own buckets, so behind a load
-/// balancer over N instances a client gets up to N times the rate. Refused: 429 with Retry-After, nothing stored.
+/// A token bucket per client on submits: <see cref="ClientLimits.Burst"/> at once, refilled at
+/// <see cref="ClientLimits.RequestsPerSecond"/>, the client's own or the defaults. Each Api instance keeps its
+/// own buckets, so behind a load balancer over N instances a client gets up to N times the rate. Refused: 429
+/// with Retry-After, nothing stored.
 /// </summary>
-public sealed class ClientRateLimit(IOptions<ClientOptions> options) : IRateLimiterPolicy<string>
+public sealed class ClientRateLimit : IRateLimiterPolicy<(string ClientId, int RequestsPerSecond, int Burst)>
 {
     public const string PolicyName = "client";
 
     public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected { get; } = RejectAsync;
 
-    public RateLimitPartition<string> GetPartition(HttpContext httpContext)
+    public RateLimitPartition<(string ClientId, int RequestsPerSecond, int Burst)> GetPartition(HttpContext httpContext)
     {
-        var limits = options.Value;
+        // The authorization policy of the route ran first: every caller here is a client, its limits known.
+        var limits = httpContext.ClientLimits();
         if (limits.RequestsPerSecond == 0)
         {
-            return RateLimitPartition.GetNoLimiter(string.Empty);
+            return RateLimitPartition.GetNoLimiter<(string, int, int)>(default);
         }
 
-        // The authorization policy of the route ran first: every caller here is a client.
-        return RateLimitPartition.GetTokenBucketLimiter(httpContext.User.ClientId(), _ => new TokenBucketRateLimiterOptions
+        // The limits are part of the key: changed limits get a new bucket, and the old one is dropped once idle.
+        var key = (httpContext.User.ClientId(), limits.RequestsPerSecond, limits.Burst);
+        return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = limits.Burst > 0 ? limits.Burst : limits.RequestsPerSecond,
             TokensPerPeriod = limits.RequestsPerSecond,

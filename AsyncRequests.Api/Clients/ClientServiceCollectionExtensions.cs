@@ -30,7 +30,7 @@ public static class ClientServiceCollectionExtensions
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(PolicyName, policy => policy.AddAuthenticationSchemes(SchemeName).RequireAuthenticatedUser());
         builder.Services.AddSingleton<PendingRequests>();
-        builder.Services.AddOptions<RateLimiterOptions>().Configure(limiter => limiter.AddPolicy<string, ClientRateLimit>(ClientRateLimit.PolicyName));
+        builder.Services.AddOptions<RateLimiterOptions>().Configure(limiter => limiter.AddPolicy<(string, int, int), ClientRateLimit>(ClientRateLimit.PolicyName));
         return builder;
     }
 

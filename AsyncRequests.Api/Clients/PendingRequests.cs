@@ -1,18 +1,16 @@
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace AsyncRequests.Api.Clients;
 
 /// <summary>
-/// Whether a client has <see cref="ClientOptions.MaxPendingRequests"/> unfinished requests already, counted
+/// Whether a client has its <see cref="ClientLimits.MaxPendingRequests"/> unfinished requests already, counted
 /// through the partial index of unfinished rows by client, no further than the cap. Submits racing past the
 /// count together may overshoot it by their number.
 /// </summary>
-public sealed class PendingRequests(NpgsqlDataSource dataSource, IOptions<ClientOptions> options)
+public sealed class PendingRequests(NpgsqlDataSource dataSource)
 {
-    public async ValueTask<bool> IsAtCapAsync(string clientId, CancellationToken cancellationToken)
+    public async ValueTask<bool> IsAtCapAsync(string clientId, int cap, CancellationToken cancellationToken)
     {
-        var cap = options.Value.MaxPendingRequests;
         if (cap == 0)
         {
             return false;

@@ -10,9 +10,10 @@ public sealed class RequestSubmitter(SubmissionWriter writer, Backlog backlog, P
 {
     public async Task<SubmissionOutcome> SubmitAsync(
         string clientId,
+        ClientLimits limits,
         string type, RequestInput input, string? callbackUrl, string? idempotencyKey, CancellationToken cancellationToken)
     {
-        if (await pending.IsAtCapAsync(clientId, cancellationToken))
+        if (await pending.IsAtCapAsync(clientId, limits.MaxPendingRequests, cancellationToken))
         {
             return new SubmissionOutcome.AtPendingCap();
         }

@@ -144,7 +144,8 @@ public static class RequestsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var outcome = await submitter.SubmitAsync(http.User.ClientId(), body!.Type!, read.Input!, body.CallbackUrl, idempotencyKey, cancellationToken);
+        var limits = http.ClientLimits();
+        var outcome = await submitter.SubmitAsync(http.User.ClientId(), limits, body!.Type!, read.Input!, body.CallbackUrl, idempotencyKey, cancellationToken);
         switch (outcome)
         {
             case SubmissionOutcome.KeyReused:
@@ -162,7 +163,7 @@ public static class RequestsApi
                 return TypedResults.Problem(
                     statusCode: StatusCodes.Status429TooManyRequests,
                     title: "Quota exceeded",
-                    detail: $"This client has {clients.Value.MaxPendingRequests} unfinished requests, as many as it may. Nothing was stored; try again once some finish.");
+                    detail: $"This client has {limits.MaxPendingRequests} unfinished requests, as many as it may. Nothing was stored; try again once some finish.");
             case SubmissionOutcome.Saturated saturated:
                 http.Response.Headers.RetryAfter = backpressure.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return TypedResults.Problem(

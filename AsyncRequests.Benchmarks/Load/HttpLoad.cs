@@ -20,13 +20,18 @@ public sealed class HttpLoad : IDisposable
     private readonly HttpClient _client;
     private readonly Progress _progress;
 
-    public HttpLoad(Uri baseAddress, int connections, Progress progress)
+    public HttpLoad(Uri baseAddress, int connections, Progress progress, string? bearerToken = null)
     {
         _client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections })
         {
             BaseAddress = baseAddress,
             Timeout = TimeSpan.FromSeconds(30),
         };
+        if (bearerToken is not null)
+        {
+            _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearerToken);
+        }
+
         _progress = progress;
     }
 

@@ -17,6 +17,7 @@ public static class Wrk
         """
         wrk.method = "{method}"
         wrk.headers["Content-Type"] = "application/json"
+        {authorization}
         {body}
         done = function(summary, latency, requests)
           local e = summary.errors
@@ -29,8 +30,9 @@ public static class Wrk
 
     public static string? Find() => ChildProcess.FindOnPath("wrk");
 
-    /// <summary>Runs wrk for <paramref name="duration"/>; a null <paramref name="jsonBody"/> sends GETs.</summary>
-    public static async Task<LoadResult> RunAsync(Uri url, int connections, TimeSpan duration, string? jsonBody, CancellationToken ct)
+    /// <summary>Runs wrk for <paramref name="duration"/>; a null <paramref name="jsonBody"/> sends GETs, a null <paramref name="bearerToken"/> no Authorization.</summary>
+    public static async Task<LoadResult> RunAsync(
+        Uri url, int connections, TimeSpan duration, string? jsonBody, string? bearerToken, CancellationToken ct)
     {
         var wrk = Find() ?? throw new InvalidOperationException(InstallHint);
         var directory = Directory.CreateTempSubdirectory("asyncrequests-wrk-").FullName;
@@ -41,6 +43,7 @@ public static class Wrk
                 script,
                 ScriptTemplate
                     .Replace("{method}", jsonBody is null ? "GET" : "POST", StringComparison.Ordinal)
+                    .Replace("{authorization}", bearerToken is null ? "" : $"wrk.headers[\"Authorization\"] = \"Bearer {bearerToken}\"", StringComparison.Ordinal)
                     .Replace("{body}", jsonBody is null ? "" : $"wrk.body = [[{jsonBody}]]", StringComparison.Ordinal),
                 ct);
 

@@ -27,11 +27,15 @@ public static class MarkdownReport
 
         foreach (var connections in settings.AcceptConnections)
         {
-            var accept = (SystemRun run) => run.Accept.Single(a => a.Connections == connections);
+            var accept = (SystemRun run) => run.Accept.Single(a => a.Connections == connections && !a.WithClientKey);
             Row(text, result, $"accept, {connections} connections: req/s (higher is better)", r => accept(r).Load.RequestsPerSecond);
             Row(text, result, $"accept, {connections} connections: p50 ms", r => accept(r).Load.P50Ms);
             Row(text, result, $"accept, {connections} connections: p99 ms", r => accept(r).Load.P99Ms);
             Totals(text, result, $"accept, {connections} connections: non-2xx / socket errors (all runs)", r => accept(r).Load.Non2xx, r => accept(r).Load.SocketErrors);
+            if (settings.WithClientKey)
+            {
+                ClientKeyRows(text, result, connections);
+            }
         }
 
         Row(text, result, $"end to end, {settings.EndToEndRequests:N0} requests at concurrency {settings.EndToEndConcurrency}: completions/s (higher is better)", r => r.EndToEnd.CompletionsPerSecond);
@@ -92,8 +96,8 @@ public static class MarkdownReport
         {
             text.AppendLine(
                 $"| generator CPU during accept at {connections} connections, % of the machine "
-                + $"| {Summary(Values(result, Peer, r => r.Accept.Single(a => a.Connections == connections).Load.GeneratorMachineShare * 100))} "
-                + $"| {Summary(Values(result, Ours, r => r.Accept.Single(a => a.Connections == connections).Load.GeneratorMachineShare * 100))} |");
+                + $"| {Summary(Values(result, Peer, r => r.Accept.Single(a => a.Connections == connections && !a.WithClientKey).Load.GeneratorMachineShare * 100))} "
+                + $"| {Summary(Values(result, Ours, r => r.Accept.Single(a => a.Connections == connections && !a.WithClientKey).Load.GeneratorMachineShare * 100))} |");
         }
 
         if (result.Floor.Count > 0)
@@ -120,6 +124,26 @@ public static class MarkdownReport
         var ours = Values(result, Ours, value);
         var ratio = Statistics.Median(ours) / Statistics.Median(peer);
         text.AppendLine($"| {figure} | {Summary(peer)} | {Summary(ours)} | {(double.IsFinite(ratio) ? ratio.ToString("0.00", CultureInfo.InvariantCulture) : "–")} |");
+    }
+
+    // Hangfire has no clients: the cost of authentication is ours alone, each run against its own accept without a key.
+    private static void ClientKeyRows(StringBuilder text, BenchmarkResult result, int connections)
+    {
+        var keyed = (SystemRun run) => run.Accept.Single(a => a.Connections == connections && a.WithClientKey).Load;
+        var anonymous = (SystemRun run) => run.Accept.Single(a => a.Connections == connections && !a.WithClientKey).Load;
+        OursOnlyRow(text, result, $"accept with a client key, {connections} connections: req/s (higher is better)", r => keyed(r).RequestsPerSecond);
+        OursOnlyRow(text, result, $"accept with a client key, {connections} connections: p99 ms", r => keyed(r).P99Ms);
+        OursOnlyRow(
+            text,
+            result,
+            $"accept with a client key, {connections} connections: req/s lost to authentication, %",
+            r => (1 - (keyed(r).RequestsPerSecond / anonymous(r).RequestsPerSecond)) * 100);
+        Totals(
+            text,
+            result,
+            $"accept with a client key, {connections} connections: non-2xx / socket errors (all runs)",
+            r => r.Accept.Where(a => a.Connections == connections && a.WithClientKey).Sum(a => a.Load.Non2xx),
+            r => r.Accept.Where(a => a.Connections == connections && a.WithClientKey).Sum(a => a.Load.SocketErrors));
     }
 
     // Hangfire has no queue outside its PostgreSQL tables, so an SQS outage has no counterpart there.

@@ -46,7 +46,8 @@ public sealed record SystemRun(
         + Backlog.Outcomes.Duplicated + (Outage?.Outcomes.Duplicated ?? 0);
 }
 
-public sealed record AcceptResult(int Connections, LoadResult Load, Outcomes Outcomes);
+/// <summary>One accept scenario; <see cref="WithClientKey"/>: each submit sent a client key, otherwise none (the anonymous client).</summary>
+public sealed record AcceptResult(int Connections, LoadResult Load, Outcomes Outcomes, bool WithClientKey);
 
 public sealed record EndToEndResult(
     int Requests,

@@ -1,3 +1,7 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
 using AsyncRequests.LocalServers;
 using Npgsql;
 
@@ -34,6 +38,9 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
 
     public Uri BaseAddress => _api.BaseAddress;
 
+    /// <summary>The key of a client made through the admin API at start; null when not asked for.</summary>
+    public string? ClientKey { get; private init; }
+
     // The Processor and the emulator are the ones running now (none while stopped): the scenarios stop and start them.
     public IReadOnlyList<NamedProcess> Processes =>
     [
@@ -43,7 +50,7 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
     ];
 
     public static async Task<AsyncRequestsSystem> StartAsync(
-        PostgresServer postgres, SqsServer sqs, string instance, string logDirectory, CancellationToken ct)
+        PostgresServer postgres, SqsServer sqs, string instance, string logDirectory, bool withClientKey, CancellationToken ct)
     {
         await postgres.CreateDatabaseAsync(instance, ct);
         // What an Aspire database resource hands a service: no pool settings, the service's own defaults apply.
@@ -69,13 +76,22 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
             // Production requires client keys by default; the baseline has none, so the load is the anonymous client's.
             ["Clients__RequireAuthentication"] = "false",
         };
+        var adminKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        if (withClientKey)
+        {
+            settings["Admin__ApiKeys__0"] = adminKey;
+        }
 
         // The Processor waits for the schema, which the Api creates.
         var api = await AppProcess.StartAsync("AsyncRequests.Api", settings, logDirectory, "/health", ct);
         try
         {
+            var clientKey = withClientKey ? await CreateClientAsync(api.BaseAddress, adminKey, ct) : null;
             var processor = await StartProcessorAsync(settings, logDirectory, ct);
-            return new AsyncRequestsSystem(api, processor, NpgsqlDataSource.Create(connectionString), sqs, settings, logDirectory);
+            return new AsyncRequestsSystem(api, processor, NpgsqlDataSource.Create(connectionString), sqs, settings, logDirectory)
+            {
+                ClientKey = clientKey,
+            };
         }
         catch
         {
@@ -159,6 +175,17 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
 
         await _api.DisposeAsync();
         await _database.DisposeAsync();
+    }
+
+    // As an operator would: POST /admin/clients with the admin key; the answer holds the new client's key.
+    private static async Task<string> CreateClientAsync(Uri api, string adminKey, CancellationToken ct)
+    {
+        using var http = new HttpClient { BaseAddress = api };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
+        using var response = await http.PostAsJsonAsync("/admin/clients", new { name = "benchmark" }, ct);
+        response.EnsureSuccessStatusCode();
+        var created = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+        return created.GetProperty("key").GetString() ?? throw new InvalidOperationException("POST /admin/clients answered no key.");
     }
 
     private static Task<AppProcess> StartProcessorAsync(Dictionary<string, string> settings, string logDirectory, CancellationToken ct) =>

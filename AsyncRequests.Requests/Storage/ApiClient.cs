@@ -18,6 +18,15 @@ public sealed class ApiClient
     /// <summary>A disabled client's keys are refused; its requests stay as they are.</summary>
     public bool Disabled { get; set; }
 
+    /// <summary>This client's submits per second on one Api instance; null: <c>Clients:RequestsPerSecond</c>.</summary>
+    public int? RequestsPerSecond { get; set; }
+
+    /// <summary>This client's token bucket size; null: <c>Clients:Burst</c>.</summary>
+    public int? Burst { get; set; }
+
+    /// <summary>This client's cap on unfinished requests; null: <c>Clients:MaxPendingRequests</c>.</summary>
+    public int? MaxPendingRequests { get; set; }
+
     public List<ApiClientKey> Keys { get; init; } = [];
 }
 

@@ -16,7 +16,7 @@ public sealed class BenchmarkSmokeTests
         await using var postgres = await PostgresServer.StartAsync(ct);
         // Its own persistent emulator too: the outage scenario stops and restarts it.
         await using var sqs = await SqsServer.StartAsync(persistent: true, ct);
-        var settings = BenchmarkSettings.Smoke;
+        var settings = BenchmarkSettings.Smoke with { WithClientKey = true };
 
         var result = await new BenchmarkRun(settings, postgres, sqs, new Progress(TextWriter.Null, interactive: false)).RunAsync(ct);
 
@@ -41,6 +41,10 @@ public sealed class BenchmarkSmokeTests
             // The drain's CPU covers every process of the system, the ones started for it and PostgreSQL included.
             Assert.All(run.Processes, p => Assert.True(run.Backlog.CpuSeconds[p.Name] > 0, $"{run.System}: no drain CPU for {p.Name}."));
         });
+        // A key the Api refused would answer 401: every submit with the client key must have been accepted.
+        var withKey = Assert.Single(Assert.Single(result.Runs, r => r.System == "AsyncRequests").Accept, a => a.WithClientKey);
+        Assert.Equal(0, withKey.Load.Non2xx);
+        Assert.DoesNotContain(Assert.Single(result.Runs, r => r.System == "Hangfire.PostgreSql").Accept, a => a.WithClientKey);
         var outage = Assert.Single(result.Runs, r => r.Outage is not null).Outage!;
         Assert.Equal(settings.OutageRatePerSecond * settings.OutageDuration.TotalSeconds, outage.Submitted.Accepted);
         Assert.Equal(outage.Submitted.Accepted, outage.Outcomes.Stored);

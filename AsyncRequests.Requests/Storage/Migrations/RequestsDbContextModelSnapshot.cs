@@ -29,6 +29,10 @@ namespace AsyncRequests.Requests.Storage.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("id");
 
+                    b.Property<int?>("Burst")
+                        .HasColumnType("integer")
+                        .HasColumnName("burst");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -37,11 +41,19 @@ namespace AsyncRequests.Requests.Storage.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("disabled");
 
+                    b.Property<int?>("MaxPendingRequests")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_pending_requests");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
                         .HasColumnName("name");
+
+                    b.Property<int?>("RequestsPerSecond")
+                        .HasColumnType("integer")
+                        .HasColumnName("requests_per_second");
 
                     b.HasKey("Id");
 
