@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
@@ -9,6 +10,8 @@ namespace AsyncRequests.Api.Clients;
 /// Finds the client a key belongs to, by the key's digest, and a client's limits. What it reads is kept for
 /// <see cref="ClientOptions.KeyCacheSeconds"/>, so a busy client costs one lookup per period per
 /// instance, and a revoked key, a disabled client or changed limits take effect everywhere within that period.
+/// Calls that miss the same entry at once share one read: when a busy client's entry expires, its hundreds of
+/// waiting calls cost one round trip, not one pool connection each.
 /// </summary>
 public sealed class ClientKeyLookup : IDisposable
 {
@@ -34,6 +37,7 @@ public sealed class ClientKeyLookup : IDisposable
     private readonly TimeSpan _cacheFor;
     private readonly ClientOptions _defaults;
     private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = MaxCachedKeys });
+    private readonly ConcurrentDictionary<string, Lazy<Task>> _reading = new();
 
     public ClientKeyLookup(NpgsqlDataSource dataSource, TimeProvider time, IOptions<ClientOptions> options)
     {
@@ -44,35 +48,52 @@ public sealed class ClientKeyLookup : IDisposable
     }
 
     /// <summary>The id of the enabled client that holds <paramref name="key"/>; null for an unknown or revoked key or a disabled client.</summary>
-    public async ValueTask<string?> FindClientAsync(string key, CancellationToken cancellationToken)
+    public ValueTask<string?> FindClientAsync(string key, CancellationToken cancellationToken)
     {
         var digest = ClientKeys.Digest(key);
-        var cacheKey = Convert.ToBase64String(digest);
-        if (!_cache.TryGetValue(cacheKey, out string? clientId))
-        {
-            clientId = await LoadAsync(digest, cancellationToken);
-            Remember(cacheKey, clientId);
-        }
-
-        return clientId;
+        return FindAsync(Convert.ToBase64String(digest), () => LoadClientAsync(digest), cancellationToken);
     }
 
     /// <summary>The limits of <paramref name="clientId"/>; the defaults for a client with no row (one known only from a JWT).</summary>
-    public async ValueTask<ClientLimits> FindLimitsAsync(string clientId, CancellationToken cancellationToken)
-    {
-        if (!_cache.TryGetValue(LimitsEntryPrefix + clientId, out ClientLimits? limits))
-        {
-            await using var command = _dataSource.CreateCommand(FindLimitsSql);
-            command.Parameters.Add(new NpgsqlParameter { Value = clientId });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            limits = await reader.ReadAsync(cancellationToken) ? ReadLimits(reader, 0) : ClientLimits.Of(null, null, null, _defaults);
-            Remember(LimitsEntryPrefix + clientId, limits);
-        }
-
-        return limits!;
-    }
+    public ValueTask<ClientLimits> FindLimitsAsync(string clientId, CancellationToken cancellationToken) =>
+        FindAsync(LimitsEntryPrefix + clientId, () => LoadLimitsAsync(clientId), cancellationToken);
 
     public void Dispose() => _cache.Dispose();
+
+    private async ValueTask<T> FindAsync<T>(string cacheKey, Func<Task<T>> read, CancellationToken cancellationToken)
+    {
+        if (_cache.TryGetValue(cacheKey, out T? cached))
+        {
+            return cached!;
+        }
+
+        // Lazy: of two calls racing to add the entry, only the one added starts a read.
+        var reading = _reading.GetOrAdd(cacheKey, _ => new Lazy<Task>(() => ReadAndRememberAsync(cacheKey, read)));
+        return await ((Task<T>)reading.Value).WaitAsync(cancellationToken);
+    }
+
+    // The shared read belongs to no one caller, so no caller's cancellation stops it; the command timeout bounds it.
+    private async Task<T> ReadAndRememberAsync<T>(string cacheKey, Func<Task<T>> read)
+    {
+        try
+        {
+            var value = await read();
+            Remember(cacheKey, value);
+            return value;
+        }
+        finally
+        {
+            _reading.TryRemove(cacheKey, out _);
+        }
+    }
+
+    private async Task<ClientLimits> LoadLimitsAsync(string clientId)
+    {
+        await using var command = _dataSource.CreateCommand(FindLimitsSql);
+        command.Parameters.Add(new NpgsqlParameter { Value = clientId });
+        await using var reader = await command.ExecuteReaderAsync();
+        return await reader.ReadAsync() ? ReadLimits(reader, 0) : ClientLimits.Of(null, null, null, _defaults);
+    }
 
     private void Remember<T>(string cacheKey, T value)
     {
@@ -88,13 +109,13 @@ public sealed class ClientKeyLookup : IDisposable
     private static int? NullableInt(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetInt32(ordinal);
 
-    private async Task<string?> LoadAsync(byte[] digest, CancellationToken cancellationToken)
+    private async Task<string?> LoadClientAsync(byte[] digest)
     {
         await using var command = _dataSource.CreateCommand(FindSql);
         command.Parameters.Add(new NpgsqlParameter { Value = digest });
         command.Parameters.Add(new NpgsqlParameter { Value = _time.GetUtcNow() });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
+        await using var reader = await command.ExecuteReaderAsync();
+        if (!await reader.ReadAsync())
         {
             return null;
         }
