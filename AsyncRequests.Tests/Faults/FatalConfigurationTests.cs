@@ -17,7 +17,7 @@ public sealed class FatalConfigurationTests(TestServers servers)
         });
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        timeout.CancelAfter(TimeSpan.FromSeconds(120));
         Assert.Equal(1, await processor.WaitForExitAsync(timeout.Token));
     }
 
@@ -32,7 +32,7 @@ public sealed class FatalConfigurationTests(TestServers servers)
         });
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        timeout.CancelAfter(TimeSpan.FromSeconds(120));
         Assert.NotEqual(0, await processor.WaitForExitAsync(timeout.Token));
     }
 
@@ -48,7 +48,7 @@ public sealed class FatalConfigurationTests(TestServers servers)
         });
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        timeout.CancelAfter(TimeSpan.FromSeconds(120));
         Assert.NotEqual(0, await processor.WaitForExitAsync(timeout.Token));
     }
 
@@ -69,7 +69,7 @@ public sealed class FatalConfigurationTests(TestServers servers)
         var api = pipeline.StartApiProcess(new Dictionary<string, string?> { ["ConnectionStrings:requestsdb"] = database });
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        timeout.CancelAfter(TimeSpan.FromSeconds(120));
         Assert.Equal(1, await api.WaitForExitAsync(timeout.Token));
     }
 }

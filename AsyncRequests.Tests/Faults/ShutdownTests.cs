@@ -97,7 +97,7 @@ public sealed class ShutdownTests(TestServers servers)
 
         // The poller now waits in a 20 s long poll beside the running job.
         await stopping.SignalTerminateAsync(ct);
-        await stopping.WaitForOutputAsync(line => line.Contains("requests; draining", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        await stopping.WaitForOutputAsync(line => line.Contains("requests; draining", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
         var submittedAfterStop = await pipeline.SubmitAsync("multiply", new { num1 = 5, num2 = 6 });
 
         var released = await pipeline.WaitUntilAsync(longJob, d => d.Status == RequestStatus.Pending, TimeSpan.FromSeconds(drainTimeoutSeconds + 10));

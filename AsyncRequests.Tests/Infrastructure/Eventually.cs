@@ -1,14 +1,14 @@
 namespace AsyncRequests.Tests.Infrastructure;
 
 /// <summary>
-/// Waits for a condition by checking it every 50 ms until a deadline (30 s unless told), then fails with
+/// Waits for a condition by checking it every 50 ms until a deadline (60 s unless told), then fails with
 /// what never happened: the tests wait on what they expect, never for a fixed time. The failure message
 /// is built only then, so it can show the state at the deadline.
 /// </summary>
 public static class Eventually
 {
     private static readonly TimeSpan s_interval = TimeSpan.FromMilliseconds(50);
-    private static readonly TimeSpan s_defaultTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_defaultTimeout = TimeSpan.FromSeconds(60);
 
     public static Task HoldsAsync(Func<bool> condition, Func<string> failure, TimeSpan? timeout = null) =>
         HoldsAsync(() => Task.FromResult(condition()), failure, timeout);

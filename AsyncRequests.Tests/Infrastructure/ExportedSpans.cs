@@ -44,7 +44,7 @@ public sealed class ExportedSpans : ICollection<Activity>
     /// <summary>The distinct spans of one trace, once a span named <paramref name="lastSpan"/> has ended (or after a timeout).</summary>
     public async Task<IReadOnlyList<Activity>> WaitForTraceAsync(ActivityTraceId traceId, string lastSpan, TimeSpan? timeout = null)
     {
-        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
         while (true)
         {
             List<Activity> trace;

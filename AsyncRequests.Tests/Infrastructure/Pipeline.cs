@@ -23,8 +23,11 @@ public sealed class Pipeline : IAsyncDisposable
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
-    private static readonly TimeSpan s_defaultWait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_defaultWait = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(50);
+
+    // A child process starts cold (JIT, migrations check, queue lookup) and may share the cores with a dozen others.
+    private static readonly TimeSpan s_processStartTimeout = TimeSpan.FromSeconds(120);
 
     private readonly Dictionary<string, string?> _settings;
     private readonly List<ServiceHost<MessageProcessor>> _processors = [];
@@ -143,7 +146,8 @@ public sealed class Pipeline : IAsyncDisposable
                     return false;
                 }
             },
-            () => $"The Api process did not answer /alive (exited: {process.HasExited}).");
+            () => $"The Api process did not answer /alive (exited: {process.HasExited}).",
+            s_processStartTimeout);
         return (process, client);
     }
 
