@@ -70,7 +70,7 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
         if (settings.CalibrationDuration > TimeSpan.Zero)
         {
             progress.Phase($"{label}: load generator ceiling (GET /alive, 32 connections)");
-            ceiling = await GenerateLoadAsync(system, load, "/alive", post: false, 32, settings.CalibrationDuration, ct);
+            ceiling = await GenerateLoadAsync(system, load, "/alive", post: false, 32, settings.CalibrationDuration, bearerToken: null, ct);
         }
 
         if (settings.WarmUpDuration > TimeSpan.Zero)
@@ -87,13 +87,9 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
         {
             await system.BeginScenarioAsync(ct);
             progress.Phase($"{label}: accept, {connections} connections");
-            var result = await GenerateLoadAsync(system, load, "/requests", post: true, connections, settings.AcceptDuration, ct);
+            var result = await GenerateLoadAsync(system, load, "/requests", post: true, connections, settings.AcceptDuration, bearerToken: null, ct);
             await DrainAsync(system, $"{label}: accept, {connections} connections, draining", afterTimedLoad: true, ct);
-            accept.Add(new AcceptResult(connections, result, await system.ReadOutcomesAsync(ct), WithClientKey: false));
-            if (system is AsyncRequestsSystem { ClientKey: { } key })
-            {
-                accept.Add(await RunAcceptWithKeyAsync(system, key, connections, label, ct));
-            }
+            accept.Add(new AcceptResult(connections, result, await system.ReadOutcomesAsync(ct)));
         }
 
         await system.BeginScenarioAsync(ct);
@@ -128,26 +124,49 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
         // Last, after the usage figures: these scenarios restart processes, the SQS emulator among them.
         var backlog = await RunBacklogAsync(system, label, ct);
         var outage = ours ? await RunOutageAsync(system, load, label, ct) : null;
-        return new SystemRun(system.Name, repetition, ceiling, accept, endToEnd, lightLoad, usage, backlog, outage);
+        // Last of all: it stops the workers for good.
+        var authentication = system is AsyncRequestsSystem { ClientKey: { } key }
+            ? await RunAuthenticationCostAsync(system, load, key, label, ct)
+            : null;
+        return new SystemRun(system.Name, repetition, ceiling, accept, endToEnd, lightLoad, usage, backlog, outage, authentication);
     }
 
-    /// <summary>The accept scenario again, each submit with a client key: the same instance, straight after the one without.</summary>
-    private async Task<AcceptResult> RunAcceptWithKeyAsync(ISystemUnderTest system, string key, int connections, string label, CancellationToken ct)
+    /// <summary>
+    /// Accept passes without and with a client key on equal terms: the same instance, the workers stopped (so no
+    /// drain runs beside a pass and none has to be waited for), each pass after a warm-up of its own kind, in the
+    /// order A B B A A B B A, so that neither kind always runs on a warmer process or a fuller table.
+    /// </summary>
+    private async Task<IReadOnlyList<AuthenticationPass>> RunAuthenticationCostAsync(
+        ISystemUnderTest system, HttpLoad anonymous, string key, string label, CancellationToken ct)
     {
-        await system.BeginScenarioAsync(ct);
-        progress.Phase($"{label}: accept with a client key, {connections} connections");
-        LoadResult result;
-        if (settings.UseWrk)
+        await system.StopWorkersAsync(ct);
+        using var keyed = new HttpLoad(system.BaseAddress, settings.AcceptConnections.Max(), progress, key);
+        bool[] withKeyInOrder = [false, true, true, false, false, true, true, false];
+        var passes = new List<AuthenticationPass>();
+        foreach (var connections in settings.AcceptConnections)
         {
-            result = await Wrk.RunAsync(new Uri(system.BaseAddress, "/requests"), connections, settings.AcceptDuration, HttpLoad.MultiplyBody, key, ct);
+            for (var order = 1; order <= withKeyInOrder.Length; order++)
+            {
+                var withKey = withKeyInOrder[order - 1];
+                var pass = $"{label}: authentication cost, {connections} connections, pass {order}/{withKeyInOrder.Length} {(withKey ? "with a client key" : "without a key")}";
+                var token = withKey ? key : null;
+                var load = withKey ? keyed : anonymous;
+                if (settings.WarmUpDuration > TimeSpan.Zero)
+                {
+                    progress.Phase($"{pass}, warming up");
+                    await GenerateLoadAsync(system, load, "/requests", post: true, connections, settings.WarmUpDuration, token, ct);
+                }
+
+                await system.BeginScenarioAsync(ct);
+                progress.Phase(pass);
+                var cpuBefore = ReadCpu(system)["Api"];
+                var result = await GenerateLoadAsync(system, load, "/requests", post: true, connections, settings.AcceptDuration, token, ct);
+                var stored = await SettleAsync(system, $"{pass}, settling", ct);
+                passes.Add(new AuthenticationPass(connections, order, withKey, result, stored, ReadCpu(system)["Api"] - cpuBefore));
+            }
         }
-        else
-        {
-            using var load = new HttpLoad(system.BaseAddress, connections, progress, key);
-            result = await load.RunForAsync("/requests", post: true, connections, settings.AcceptDuration, ct);
-        }
-        await DrainAsync(system, $"{label}: accept with a client key, {connections} connections, draining", afterTimedLoad: true, ct);
-        return new AcceptResult(connections, result, await system.ReadOutcomesAsync(ct), WithClientKey: true);
+
+        return passes;
     }
 
     /// <summary>
@@ -198,10 +217,11 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
         return new OutageResult(submitted, await system.ReadOutcomesAsync(ct), unfinishedAtReturn, (last - returned).TotalSeconds);
     }
 
+    /// <summary><paramref name="bearerToken"/> goes to wrk; the in-process <paramref name="load"/> brings its own.</summary>
     private Task<LoadResult> GenerateLoadAsync(
-        ISystemUnderTest system, HttpLoad load, string path, bool post, int connections, TimeSpan duration, CancellationToken ct) =>
+        ISystemUnderTest system, HttpLoad load, string path, bool post, int connections, TimeSpan duration, string? bearerToken, CancellationToken ct) =>
         settings.UseWrk
-            ? Wrk.RunAsync(new Uri(system.BaseAddress, path), connections, duration, post ? HttpLoad.MultiplyBody : null, bearerToken: null, ct)
+            ? Wrk.RunAsync(new Uri(system.BaseAddress, path), connections, duration, post ? HttpLoad.MultiplyBody : null, bearerToken, ct)
             : load.RunForAsync(path, post, connections, duration, ct);
 
     /// <summary>
@@ -231,6 +251,29 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
             progress.Detail = $"{unfinished:N0} unfinished";
             await Task.Delay(DrainPollInterval, ct);
         }
+    }
+
+    /// <summary>
+    /// With the workers stopped nothing finishes, so this waits only until the requests still in flight when the
+    /// load stopped have been stored (none for a quiet period); it returns how many the scenario stored.
+    /// </summary>
+    private async Task<long> SettleAsync(ISystemUnderTest system, string phase, CancellationToken ct)
+    {
+        progress.Phase(phase);
+        var stored = await system.CountStoredAsync(ct);
+        var quietSince = DateTime.UtcNow;
+        while (DateTime.UtcNow - quietSince < QuietPeriod)
+        {
+            await Task.Delay(DrainPollInterval, ct);
+            var nowStored = await system.CountStoredAsync(ct);
+            if (nowStored != stored)
+            {
+                stored = nowStored;
+                quietSince = DateTime.UtcNow;
+            }
+        }
+
+        return stored;
     }
 
     /// <summary>CPU-seconds so far of each of the system's processes and of the whole PostgreSQL server.</summary>

@@ -40,8 +40,8 @@ public sealed record BenchmarkSettings
     public required TimeSpan CalibrationDuration { get; init; }
 
     /// <summary>
-    /// AsyncRequests also runs each accept scenario with a client key, made through the admin API at start, right
-    /// after the one without: what authentication costs the accept path.
+    /// AsyncRequests ends each repetition with accept passes without and with a client key (made through the admin
+    /// API at start), alternating, each after a warm-up of its own kind: what authentication costs the accept path.
     /// </summary>
     public bool WithClientKey { get; init; }
 
@@ -116,7 +116,7 @@ public sealed record BenchmarkSettings
           --smoke             tiny counts, checks correctness only
           --repetitions N     override the number of repetitions
           --builtin-load      use the in-process HTTP loop instead of wrk for the accept scenario
-          --client-key        also run AsyncRequests' accept scenarios with a client key, beside those without
+          --client-key        end each AsyncRequests run with accept passes without and with a client key, alternating
           --output PATH       where to write the JSON results (default benchmark-results.json)
         """;
 

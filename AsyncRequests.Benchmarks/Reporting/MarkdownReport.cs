@@ -27,15 +27,11 @@ public static class MarkdownReport
 
         foreach (var connections in settings.AcceptConnections)
         {
-            var accept = (SystemRun run) => run.Accept.Single(a => a.Connections == connections && !a.WithClientKey);
+            var accept = (SystemRun run) => run.Accept.Single(a => a.Connections == connections);
             Row(text, result, $"accept, {connections} connections: req/s (higher is better)", r => accept(r).Load.RequestsPerSecond);
             Row(text, result, $"accept, {connections} connections: p50 ms", r => accept(r).Load.P50Ms);
             Row(text, result, $"accept, {connections} connections: p99 ms", r => accept(r).Load.P99Ms);
             Totals(text, result, $"accept, {connections} connections: non-2xx / socket errors (all runs)", r => accept(r).Load.Non2xx, r => accept(r).Load.SocketErrors);
-            if (settings.WithClientKey)
-            {
-                ClientKeyRows(text, result, connections);
-            }
         }
 
         Row(text, result, $"end to end, {settings.EndToEndRequests:N0} requests at concurrency {settings.EndToEndConcurrency}: completions/s (higher is better)", r => r.EndToEnd.CompletionsPerSecond);
@@ -96,9 +92,11 @@ public static class MarkdownReport
         {
             text.AppendLine(
                 $"| generator CPU during accept at {connections} connections, % of the machine "
-                + $"| {Summary(Values(result, Peer, r => r.Accept.Single(a => a.Connections == connections && !a.WithClientKey).Load.GeneratorMachineShare * 100))} "
-                + $"| {Summary(Values(result, Ours, r => r.Accept.Single(a => a.Connections == connections && !a.WithClientKey).Load.GeneratorMachineShare * 100))} |");
+                + $"| {Summary(Values(result, Peer, r => r.Accept.Single(a => a.Connections == connections).Load.GeneratorMachineShare * 100))} "
+                + $"| {Summary(Values(result, Ours, r => r.Accept.Single(a => a.Connections == connections).Load.GeneratorMachineShare * 100))} |");
         }
+
+        AuthenticationCost(text, result);
 
         if (result.Floor.Count > 0)
         {
@@ -126,24 +124,44 @@ public static class MarkdownReport
         text.AppendLine($"| {figure} | {Summary(peer)} | {Summary(ours)} | {(double.IsFinite(ratio) ? ratio.ToString("0.00", CultureInfo.InvariantCulture) : "–")} |");
     }
 
-    // Hangfire has no clients: the cost of authentication is ours alone, each run against its own accept without a key.
-    private static void ClientKeyRows(StringBuilder text, BenchmarkResult result, int connections)
+    // Hangfire has no clients: the cost of authentication is ours alone, measured in passes of its own.
+    private static void AuthenticationCost(StringBuilder text, BenchmarkResult result)
     {
-        var keyed = (SystemRun run) => run.Accept.Single(a => a.Connections == connections && a.WithClientKey).Load;
-        var anonymous = (SystemRun run) => run.Accept.Single(a => a.Connections == connections && !a.WithClientKey).Load;
-        OursOnlyRow(text, result, $"accept with a client key, {connections} connections: req/s (higher is better)", r => keyed(r).RequestsPerSecond);
-        OursOnlyRow(text, result, $"accept with a client key, {connections} connections: p99 ms", r => keyed(r).P99Ms);
-        OursOnlyRow(
-            text,
-            result,
-            $"accept with a client key, {connections} connections: req/s lost to authentication, %",
-            r => (1 - (keyed(r).RequestsPerSecond / anonymous(r).RequestsPerSecond)) * 100);
-        Totals(
-            text,
-            result,
-            $"accept with a client key, {connections} connections: non-2xx / socket errors (all runs)",
-            r => r.Accept.Where(a => a.Connections == connections && a.WithClientKey).Sum(a => a.Load.Non2xx),
-            r => r.Accept.Where(a => a.Connections == connections && a.WithClientKey).Sum(a => a.Load.SocketErrors));
+        var passes = result.Runs.SelectMany(r => r.Authentication ?? []).ToList();
+        foreach (var connections in passes.Select(p => p.Connections).Distinct())
+        {
+            var anonymous = passes.Where(p => p.Connections == connections && !p.WithClientKey).ToList();
+            var keyed = passes.Where(p => p.Connections == connections && p.WithClientKey).ToList();
+            text.AppendLine();
+            text.AppendLine(
+                $"| {Ours}: accept at {connections} connections, workers stopped, passes alternating (medians [min–max] of {anonymous.Count} + {keyed.Count} passes) "
+                + "| without a key | with a client key | with / without |");
+            text.AppendLine("|---|---|---|---|");
+            foreach (var (figure, value) in new (string, Func<AuthenticationPass, double>)[]
+            {
+                ("req/s (higher is better)", p => p.Load.RequestsPerSecond),
+                ("p50 ms", p => p.Load.P50Ms),
+                ("p99 ms", p => p.Load.P99Ms),
+                ("Api CPU ms per stored request (lower is better)", p => p.ApiCpuMsPerRequest),
+            })
+            {
+                var ratio = Statistics.Median([.. keyed.Select(value)]) / Statistics.Median([.. anonymous.Select(value)]);
+                text.AppendLine(
+                    $"| {figure} | {Summary(anonymous.Select(value))} | {Summary(keyed.Select(value))} "
+                    + $"| {(double.IsFinite(ratio) ? ratio.ToString("0.00", CultureInfo.InvariantCulture) : "–")} |");
+            }
+
+            text.AppendLine(
+                $"| non-2xx / socket errors (all passes) | {anonymous.Sum(p => p.Load.Non2xx)} / {anonymous.Sum(p => p.Load.SocketErrors)} "
+                + $"| {keyed.Sum(p => p.Load.Non2xx)} / {keyed.Sum(p => p.Load.SocketErrors)} | |");
+            text.AppendLine();
+            text.AppendLine(
+                "Passes in order, req/s (A without a key, B with one): "
+                + string.Join(", ", passes.Where(p => p.Connections == connections).Select(p => $"{(p.WithClientKey ? "B" : "A")} {Format(p.Load.RequestsPerSecond)}"))
+                + "; Api CPU ms per request: "
+                + string.Join(", ", passes.Where(p => p.Connections == connections).Select(p => $"{(p.WithClientKey ? "B" : "A")} {Format(p.ApiCpuMsPerRequest)}"))
+                + ".");
+        }
     }
 
     // Hangfire has no queue outside its PostgreSQL tables, so an SQS outage has no counterpart there.

@@ -25,7 +25,8 @@ public sealed record SystemRun(
     LightLoadResult LightLoad,
     IReadOnlyList<ProcessUsage> Processes,
     BacklogResult Backlog,
-    OutageResult? Outage)
+    OutageResult? Outage,
+    IReadOnlyList<AuthenticationPass>? Authentication)
 {
     /// <summary>
     /// Nothing lost or duplicated: every stored request succeeded exactly once, and no fewer succeeded than were
@@ -37,17 +38,32 @@ public sealed record SystemRun(
         && EndToEnd.Lost == 0 && EndToEnd.Outcomes is { Duplicated: 0, NotSucceeded: 0 }
         && LightLoad.Lost == 0 && LightLoad.Outcomes is { Duplicated: 0, NotSucceeded: 0 }
         && Backlog.Lost == 0 && Backlog.Outcomes is { Duplicated: 0, NotSucceeded: 0 }
-        && (Outage is null || (Outage.Lost == 0 && Outage.Outcomes is { Duplicated: 0, NotSucceeded: 0 }));
+        && (Outage is null || (Outage.Lost == 0 && Outage.Outcomes is { Duplicated: 0, NotSucceeded: 0 }))
+        && (Authentication is null || Authentication.All(p => p.Lost == 0));
 
-    public long Lost => Accept.Sum(a => a.Outcomes.NotSucceeded) + EndToEnd.Lost + LightLoad.Lost + Backlog.Lost + (Outage?.Lost ?? 0);
+    public long Lost =>
+        Accept.Sum(a => a.Outcomes.NotSucceeded) + EndToEnd.Lost + LightLoad.Lost + Backlog.Lost + (Outage?.Lost ?? 0)
+        + (Authentication?.Sum(p => p.Lost) ?? 0);
 
     public long Duplicated =>
         Accept.Sum(a => a.Outcomes.Duplicated) + EndToEnd.Outcomes.Duplicated + LightLoad.Outcomes.Duplicated
         + Backlog.Outcomes.Duplicated + (Outage?.Outcomes.Duplicated ?? 0);
 }
 
-/// <summary>One accept scenario; <see cref="WithClientKey"/>: each submit sent a client key, otherwise none (the anonymous client).</summary>
-public sealed record AcceptResult(int Connections, LoadResult Load, Outcomes Outcomes, bool WithClientKey);
+public sealed record AcceptResult(int Connections, LoadResult Load, Outcomes Outcomes);
+
+/// <summary>
+/// One accept pass of the authentication comparison, <see cref="Order"/> its place in the sequence; each submit sent
+/// a client key, or none (the anonymous client). The workers were stopped, so only <see cref="Stored"/> is checked:
+/// every answered submit except the non-2xx ones must have been stored. <see cref="ApiCpuSeconds"/>: the Api's CPU over
+/// the pass and its settling, a figure that a busy machine disturbs far less than the rate.
+/// </summary>
+public sealed record AuthenticationPass(int Connections, int Order, bool WithClientKey, LoadResult Load, long Stored, double ApiCpuSeconds)
+{
+    public long Lost => Math.Max(0, Load.Requests - Load.Non2xx - Stored);
+
+    public double ApiCpuMsPerRequest => Stored > 0 ? ApiCpuSeconds / Stored * 1000 : double.NaN;
+}
 
 public sealed record EndToEndResult(
     int Requests,

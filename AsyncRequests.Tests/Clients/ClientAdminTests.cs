@@ -54,10 +54,9 @@ public sealed class ClientAdminTests(TestServers servers)
     public async Task A_bad_client_body_is_a_400_problem_and_creates_nothing(string body)
     {
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0, settings: TestClients.Settings());
-        using var admin = pipeline.ClientWith(AdminKeys.Key);
 
-        using var response = await admin.PostAsync(
-            "/admin/clients", new StringContent(body, System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        using var response = await pipeline.AdminAsync(
+            HttpMethod.Post, "/admin/clients", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -76,9 +75,8 @@ public sealed class ClientAdminTests(TestServers servers)
     public async Task An_unknown_client_or_key_is_a_404_problem(string method, string path)
     {
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0, settings: TestClients.Settings());
-        using var admin = pipeline.ClientWith(AdminKeys.Key);
 
-        using var response = await admin.SendAsync(new HttpRequestMessage(new HttpMethod(method), path), TestContext.Current.CancellationToken);
+        using var response = await pipeline.AdminAsync(new HttpMethod(method), path);
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);

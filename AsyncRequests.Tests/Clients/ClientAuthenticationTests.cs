@@ -135,6 +135,21 @@ public sealed class ClientAuthenticationTests(TestServers servers)
         Assert.Equal(["anonymous", "anonymous"], await db.Requests.Select(r => r.ClientId).ToListAsync(TestContext.Current.CancellationToken));
     }
 
+    // Without the setting only Development lets a caller without a key in (as the anonymous client, see the test
+    // above: the test host runs as Development unless told otherwise).
+    [Fact]
+    public async Task In_Production_authentication_is_required_without_a_setting()
+    {
+        await using var pipeline = await Infrastructure.Pipeline.StartAsync(
+            servers, processors: 0, settings: new Dictionary<string, string?> { ["environment"] = "Production" });
+        Assert.DoesNotContain("Clients:RequireAuthentication", pipeline.Settings.Keys);
+
+        using var response = await pipeline.Client.SubmitAsync();
+
+        await AssertUnauthorizedAsync(response);
+        Assert.Equal(0, await pipeline.CountRequestsAsync());
+    }
+
     private static async Task AssertUnauthorizedAsync(HttpResponseMessage response)
     {
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);

@@ -87,12 +87,9 @@ public sealed class ClientLimitsTests(TestServers servers)
     {
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0, settings: TestClients.Settings());
         var client = await pipeline.CreateAsync("Billing service");
-        using var admin = pipeline.ClientWith(AdminKeys.Key);
 
-        using var response = await admin.PutAsync(
-            $"/admin/clients/{client.Id}/limits",
-            new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
-            TestContext.Current.CancellationToken);
+        using var response = await pipeline.AdminAsync(
+            HttpMethod.Put, $"/admin/clients/{client.Id}/limits", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -109,17 +106,13 @@ public sealed class ClientLimitsTests(TestServers servers)
     public async Task Limits_of_an_unknown_client_are_a_404_problem(string path)
     {
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0, settings: TestClients.Settings());
-        using var admin = pipeline.ClientWith(AdminKeys.Key);
 
-        using var response = await admin.PutAsJsonAsync(path, new { burst = 5 }, TestContext.Current.CancellationToken);
+        using var response = await pipeline.AdminAsync(HttpMethod.Put, path, JsonContent.Create(new { burst = 5 }));
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
-    private static async Task<HttpResponseMessage> SetLimitsAsync(Infrastructure.Pipeline pipeline, string clientId, object limits)
-    {
-        using var admin = pipeline.ClientWith(AdminKeys.Key);
-        return await admin.PutAsJsonAsync($"/admin/clients/{clientId}/limits", limits, TestContext.Current.CancellationToken);
-    }
+    private static Task<HttpResponseMessage> SetLimitsAsync(Infrastructure.Pipeline pipeline, string clientId, object limits) =>
+        pipeline.AdminAsync(HttpMethod.Put, $"/admin/clients/{clientId}/limits", JsonContent.Create(limits));
 }

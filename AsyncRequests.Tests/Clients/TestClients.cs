@@ -23,10 +23,18 @@ public static class TestClients
 
     public static async Task<ClientCreated> CreateAsync(this Infrastructure.Pipeline pipeline, string name)
     {
-        using var admin = pipeline.ClientWith(AdminKeys.Key);
-        using var response = await admin.PostAsJsonAsync("/admin/clients", new { name });
+        using var response = await pipeline.AdminAsync(HttpMethod.Post, "/admin/clients", JsonContent.Create(new { name }));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<ClientCreated>())!;
+    }
+
+    /// <summary>One call of the admin API with the admin key, <paramref name="content"/> its body if it has one.</summary>
+    public static async Task<HttpResponseMessage> AdminAsync(
+        this Infrastructure.Pipeline pipeline, HttpMethod method, string path, HttpContent? content = null)
+    {
+        using var admin = pipeline.ClientWith(AdminKeys.Key);
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        return await admin.SendAsync(request, TestContext.Current.CancellationToken);
     }
 
     /// <summary>A client of the pipeline's Api that sends <paramref name="key"/> as its bearer token.</summary>
