@@ -56,12 +56,13 @@ public sealed class ClientResilienceTests(TestServers servers)
             pipeline.Client.BaseAddress!,
             http: builder => builder.AddStandardResilienceHandler(o =>
             {
-                o.AttemptTimeout.Timeout = TimeSpan.FromSeconds(1);
-                o.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(2);
-                o.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(2);
+                // Loose enough for a submit on a starved machine; the job outlasts them twice over.
+                o.AttemptTimeout.Timeout = TimeSpan.FromSeconds(3);
+                o.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(6);
+                o.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(6);
             }),
             handlers: traffic);
-        var operation = await clients.Client.SubmitAsync(new TransformInput { Text = "resilient", DelayMs = 4000 }, cancellationToken: ct);
+        var operation = await clients.Client.SubmitAsync(new TransformInput { Text = "resilient", DelayMs = 12_000 }, cancellationToken: ct);
 
         var result = await operation.WaitForCompletionAsync(ct);
 
