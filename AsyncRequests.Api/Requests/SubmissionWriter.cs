@@ -119,6 +119,12 @@ public sealed partial class SubmissionWriter : BackgroundService
                 batch.Add(submission);
             }
 
+            // Another writer may have taken what woke this one.
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
             RequestTelemetry.SubmissionBatchSize.Record(batch.Count);
             var stored = await WriteAsync(batch);
             foreach (var submission in stored)
