@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using AsyncRequests.Api.Requests;
 using AsyncRequests.Requests.Storage;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
@@ -17,8 +18,8 @@ public static class DatabaseConcurrency
 {
     public const string PolicyName = "database";
 
-    /// <summary>Connections kept for the submission writer, the sender's marks, the relay, the backlog read and health checks.</summary>
-    private const int ReservedConnections = 5;
+    /// <summary>Connections kept for the sender's marks, the relay, the backlog read and health checks, besides the submission writer's.</summary>
+    private const int ReservedConnections = 4;
 
     /// <summary>Beyond this many waiting, a read is refused at once: the wait bounds time, this bounds memory.</summary>
     private const int MaxWaiting = 10_000;
@@ -28,9 +29,9 @@ public static class DatabaseConcurrency
     public static IHostApplicationBuilder AddDatabaseConcurrencyLimit(this IHostApplicationBuilder builder)
     {
         builder.Services.AddRateLimiter(limiter => limiter.OnRejected = RejectAsync);
-        builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<DatabaseOptions>>((limiter, database) =>
+        builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<DatabaseOptions>, IOptions<SubmissionOptions>>((limiter, database, submissions) =>
         {
-            var permits = Math.Max(1, database.Value.MaxPoolSize - ReservedConnections);
+            var permits = Math.Max(1, database.Value.MaxPoolSize - ReservedConnections - submissions.Value.MaxBatchesInFlight);
             var wait = TimeSpan.FromMilliseconds(database.Value.ConnectionWaitMilliseconds);
             limiter.AddPolicy(PolicyName, _ => RateLimitPartition.Get(PolicyName, _ => new BoundedWaitLimiter(
                 new ConcurrencyLimiter(new ConcurrencyLimiterOptions

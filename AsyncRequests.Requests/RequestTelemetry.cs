@@ -29,6 +29,10 @@ public static class RequestTelemetry
     public static readonly Histogram<double> QueuedDuration = Meter.CreateHistogram<double>(
         "asyncrequests.queue.duration", "s", "Time from the message being sent to a worker receiving it.");
 
+    /// <summary>Submissions the Api's writer stored in one statement: how much group commit gathers under the load it gets.</summary>
+    public static readonly Histogram<long> SubmissionBatchSize = Meter.CreateHistogram<long>(
+        "asyncrequests.submissions.batch_size", "{request}", "Submissions stored together in one statement.");
+
     public static readonly Histogram<long> Attempts = Meter.CreateHistogram<long>(
         "asyncrequests.requests.attempts", "{attempt}", "Attempts a request took to reach a terminal status.");
 

@@ -10,8 +10,10 @@ namespace AsyncRequests.Api.Requests;
 /// <summary>
 /// Group commit for submissions. Callers queue their request; one writer stores everything queued so
 /// far in one statement (the rows, and their first history entries) and hands each caller its own
-/// outcome. The next batch starts as soon as the writer is free, so a lone request waits for no one.
-/// Callers are answered once their batch has committed: each row carries its outbox mark, so from then
+/// outcome. The next batch starts as soon as a writer is free, so a lone request waits for no one, and
+/// up to <see cref="SubmissionOptions.MaxBatchesInFlight"/> batches are written at once, each on its own
+/// connection, so the next batch goes in while the previous one commits. Callers are answered once their
+/// own batch has committed: each row carries its outbox mark, so from then
 /// on the relay owns any message the sender does not get out. The sender sends the stored batches
 /// meanwhile, so a 202 waits for the database only, never for SQS.
 /// </summary>
@@ -58,6 +60,7 @@ public sealed partial class SubmissionWriter : BackgroundService
     private readonly RelayHandoffs _handoffs;
     private readonly ILogger<SubmissionWriter> _logger;
     private readonly int _maxBatchSize;
+    private readonly int _maxBatchesInFlight;
     private readonly Channel<Submission> _submissions;
     private readonly Channel<Submission[]> _stored;
 
@@ -69,10 +72,11 @@ public sealed partial class SubmissionWriter : BackgroundService
         _handoffs = handoffs;
         _logger = logger;
         _maxBatchSize = options.Value.MaxBatchSize;
+        _maxBatchesInFlight = options.Value.MaxBatchesInFlight;
 
         // Bounded, so that overload is answered with 503 at once instead of queueing for a connection.
-        _submissions = Channel.CreateBounded<Submission>(new BoundedChannelOptions(options.Value.MaxQueuedSubmissions) { SingleReader = true });
-        _stored = Channel.CreateBounded<Submission[]>(new BoundedChannelOptions(options.Value.MaxQueuedSubmissions) { SingleWriter = true });
+        _submissions = Channel.CreateBounded<Submission>(new BoundedChannelOptions(options.Value.MaxQueuedSubmissions) { SingleReader = _maxBatchesInFlight == 1 });
+        _stored = Channel.CreateBounded<Submission[]>(new BoundedChannelOptions(options.Value.MaxQueuedSubmissions) { SingleWriter = _maxBatchesInFlight == 1 });
     }
 
     /// <summary>Queues a request to be stored; null when the queue is full (or the service is stopping).</summary>
@@ -101,6 +105,12 @@ public sealed partial class SubmissionWriter : BackgroundService
 
     private async Task WriteAllAsync()
     {
+        await Task.WhenAll(Enumerable.Range(0, _maxBatchesInFlight).Select(_ => WriteBatchesAsync()));
+        _stored.Writer.TryComplete();
+    }
+
+    private async Task WriteBatchesAsync()
+    {
         var batch = new List<Submission>(_maxBatchSize);
         while (await _submissions.Reader.WaitToReadAsync())
         {
@@ -109,6 +119,13 @@ public sealed partial class SubmissionWriter : BackgroundService
                 batch.Add(submission);
             }
 
+            // Another writer may have taken what woke this one.
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
+            RequestTelemetry.SubmissionBatchSize.Record(batch.Count);
             var stored = await WriteAsync(batch);
             foreach (var submission in stored)
             {
@@ -123,8 +140,6 @@ public sealed partial class SubmissionWriter : BackgroundService
 
             batch.Clear();
         }
-
-        _stored.Writer.TryComplete();
     }
 
     // Sends run to the end even while stopping: each is bounded by Outbox:SendTimeoutSeconds. Whatever was
@@ -227,7 +242,12 @@ public sealed partial class SubmissionWriter : BackgroundService
 
     private async Task<HashSet<Guid>> InsertAsync(List<Submission> batch)
     {
-        var requests = batch.Select(s => s.Request).ToArray();
+        // Batches in flight together take their idempotency keys in one order, so two that hold the same keys
+        // wait for each other instead of deadlocking; the sort is stable, so within a batch the first caller wins.
+        var requests = batch.Select(s => s.Request)
+            .OrderBy(r => r.ClientId, StringComparer.Ordinal)
+            .ThenBy(r => r.IdempotencyKey, StringComparer.Ordinal)
+            .ToArray();
         await using var command = _dataSource.CreateCommand(InsertSql);
         command.Parameters.Add(new NpgsqlParameter { Value = requests.Select(r => r.Id).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = requests.Select(r => r.Type).ToArray() });
