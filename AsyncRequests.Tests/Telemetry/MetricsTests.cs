@@ -50,6 +50,7 @@ public sealed class MetricsTests(TestServers servers)
 
         Assert.Equal(3, metrics.Sum("asyncrequests.requests.submitted", ("asyncrequests.request.type", "multiply")));
         Assert.Equal(2, metrics.Sum("asyncrequests.requests.submitted", ("asyncrequests.request.type", "fail")));
+        Assert.Equal(5, metrics.Sum("asyncrequests.submissions.batch_size"));
         Assert.Equal(3, metrics.Sum("asyncrequests.requests.completed", ("asyncrequests.request.type", "multiply"), ("asyncrequests.request.status", "succeeded")));
         Assert.Equal(2, metrics.Sum("asyncrequests.requests.completed", ("asyncrequests.request.type", "fail"), ("asyncrequests.request.status", "failed")));
         Assert.Equal([1, 1, 1, 1, 2], metrics.Values("asyncrequests.requests.attempts").Order());
@@ -64,6 +65,7 @@ public sealed class MetricsTests(TestServers servers)
                 ["asyncrequests.requests.submitted"] = "{request}",
                 ["asyncrequests.requests.completed"] = "{request}",
                 ["asyncrequests.requests.attempts"] = "{attempt}",
+                ["asyncrequests.submissions.batch_size"] = "{request}",
                 ["asyncrequests.processing.duration"] = "s",
                 ["asyncrequests.queue.duration"] = "s",
                 ["asyncrequests.handlers.in_flight"] = "{request}",
