@@ -39,45 +39,52 @@ public sealed class ClientKeyLookup : IDisposable
     private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = MaxCachedKeys });
     private readonly ConcurrentDictionary<string, Lazy<Task>> _reading = new();
 
+    // Made once: every call passes one, and a cache hit then allocates nothing.
+    private readonly Func<byte[], Task<string?>> _loadClient;
+    private readonly Func<string, Task<ClientLimits>> _loadLimits;
+
     public ClientKeyLookup(NpgsqlDataSource dataSource, TimeProvider time, IOptions<ClientOptions> options)
     {
         _dataSource = dataSource;
         _time = time;
         _defaults = options.Value;
         _cacheFor = TimeSpan.FromSeconds(options.Value.KeyCacheSeconds);
+        _loadClient = LoadClientAsync;
+        _loadLimits = LoadLimitsAsync;
     }
 
     /// <summary>The id of the enabled client that holds <paramref name="key"/>; null for an unknown or revoked key or a disabled client.</summary>
     public ValueTask<string?> FindClientAsync(string key, CancellationToken cancellationToken)
     {
         var digest = ClientKeys.Digest(key);
-        return FindAsync(Convert.ToBase64String(digest), () => LoadClientAsync(digest), cancellationToken);
+        return FindAsync(Convert.ToBase64String(digest), digest, _loadClient, cancellationToken);
     }
 
     /// <summary>The limits of <paramref name="clientId"/>; the defaults for a client with no row (one known only from a JWT).</summary>
     public ValueTask<ClientLimits> FindLimitsAsync(string clientId, CancellationToken cancellationToken) =>
-        FindAsync(LimitsEntryPrefix + clientId, () => LoadLimitsAsync(clientId), cancellationToken);
+        FindAsync(LimitsEntryPrefix + clientId, clientId, _loadLimits, cancellationToken);
 
     public void Dispose() => _cache.Dispose();
 
-    private async ValueTask<T> FindAsync<T>(string cacheKey, Func<Task<T>> read, CancellationToken cancellationToken)
-    {
-        if (_cache.TryGetValue(cacheKey, out T? cached))
-        {
-            return cached!;
-        }
+    private ValueTask<T> FindAsync<TKey, T>(string cacheKey, TKey key, Func<TKey, Task<T>> read, CancellationToken cancellationToken) =>
+        _cache.TryGetValue(cacheKey, out T? cached)
+            ? ValueTask.FromResult(cached!)
+            : new ValueTask<T>(SharedReadAsync(cacheKey, key, read).WaitAsync(cancellationToken));
 
+    // Apart from FindAsync, so that only a miss allocates the closure.
+    private Task<T> SharedReadAsync<TKey, T>(string cacheKey, TKey key, Func<TKey, Task<T>> read)
+    {
         // Lazy: of two calls racing to add the entry, only the one added starts a read.
-        var reading = _reading.GetOrAdd(cacheKey, _ => new Lazy<Task>(() => ReadAndRememberAsync(cacheKey, read)));
-        return await ((Task<T>)reading.Value).WaitAsync(cancellationToken);
+        var reading = _reading.GetOrAdd(cacheKey, _ => new Lazy<Task>(() => ReadAndRememberAsync(cacheKey, key, read)));
+        return (Task<T>)reading.Value;
     }
 
     // The shared read belongs to no one caller, so no caller's cancellation stops it; the command timeout bounds it.
-    private async Task<T> ReadAndRememberAsync<T>(string cacheKey, Func<Task<T>> read)
+    private async Task<T> ReadAndRememberAsync<TKey, T>(string cacheKey, TKey key, Func<TKey, Task<T>> read)
     {
         try
         {
-            var value = await read();
+            var value = await read(key);
             Remember(cacheKey, value);
             return value;
         }
