@@ -11,7 +11,8 @@ namespace AsyncRequests.Benchmarks;
 /// <summary>
 /// Runs every scenario on AsyncRequests and on the Hangfire baseline, alternately (the order flips each
 /// repetition so that neither always runs on a warmer machine), each repetition on fresh instances and
-/// databases of the one PostgreSQL server. The SQS emulator must be persistent: the scenarios restart it.
+/// databases of the one PostgreSQL server. The SQS emulator must be persistent: the scenarios restart it. Where the
+/// server has <c>pg_stat_statements</c>, the run loads it first (restarting the server) to count statements.
 /// </summary>
 public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer postgres, SqsServer sqs, Progress progress)
 {
@@ -23,9 +24,16 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
 
     private readonly string _runId = Guid.NewGuid().ToString("N")[..8];
     private readonly string _logDirectory = Directory.CreateTempSubdirectory("asyncrequests-benchmark-").FullName;
+    private bool _countStatements;
 
     public async Task<BenchmarkResult> RunAsync(CancellationToken ct)
     {
+        _countStatements = await PostgresStatements.EnableAsync(postgres, ct);
+        if (!_countStatements)
+        {
+            progress.Phase("pg_stat_statements not found (it comes with the PostgreSQL server package): statements are not counted");
+        }
+
         var machine = await DescribeMachineAsync(ct);
         var pgbench = settings.FloorDuration > TimeSpan.Zero ? Floor.FindPgbench(postgres) : null;
         if (settings.FloorDuration > TimeSpan.Zero && pgbench is null)
@@ -61,10 +69,10 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
         var label = $"[{repetition}/{settings.Repetitions}] {(ours ? "AsyncRequests" : "Hangfire.PostgreSql")}";
         progress.Phase($"{label}: starting");
         await using ISystemUnderTest system = ours
-            ? await AsyncRequestsSystem.StartAsync(postgres, sqs, instance, _logDirectory, settings.WithClientKey, ct)
-            : await HangfireSystem.StartAsync(postgres, instance, _logDirectory, ct);
+            ? await AsyncRequestsSystem.StartAsync(postgres, sqs, instance, settings.Instances, _logDirectory, settings.WithClientKey, ct)
+            : await HangfireSystem.StartAsync(postgres, instance, settings.Instances, _logDirectory, ct);
         await using var memory = new MemorySampler(postgres.ReadServerProcessId(), progress);
-        using var load = new HttpLoad(system.BaseAddress, Math.Max(settings.EndToEndConcurrency, settings.AcceptConnections.Max()), progress);
+        using var load = new HttpLoad(system.BaseAddresses, Math.Max(settings.EndToEndConcurrency, settings.AcceptConnections.Max()), progress);
 
         LoadResult? ceiling = null;
         if (settings.CalibrationDuration > TimeSpan.Zero)
@@ -94,12 +102,17 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
 
         await system.BeginScenarioAsync(ct);
         progress.Phase($"{label}: end to end, {settings.EndToEndRequests:N0} requests at concurrency {settings.EndToEndConcurrency}");
+        var postgresBefore = await PostgresStatements.ReadAsync(postgres, instance, _countStatements, ct);
         var cpuBefore = ReadCpu(system);
         var submitted = await load.SubmitAsync(settings.EndToEndRequests, settings.EndToEndConcurrency, ct);
         await DrainAsync(system, $"{label}: end to end, draining", afterTimedLoad: false, ct);
         var cpu = ReadCpu(system).ToDictionary(p => p.Key, p => p.Value - cpuBefore[p.Key]);
+        var postgresWork = (await PostgresStatements.ReadAsync(postgres, instance, _countStatements, ct)).Since(postgresBefore, cpu[PostgresName]);
         var endToEnd = new EndToEndResult(
-            settings.EndToEndRequests, submitted, await system.ReadOutcomesAsync(ct), await system.ReadCompletionSpanSecondsAsync(ct), cpu.Values.Sum());
+            settings.EndToEndRequests, submitted, await system.ReadOutcomesAsync(ct), await system.ReadCompletionSpanSecondsAsync(ct), cpu.Values.Sum())
+        {
+            Postgres = postgresWork,
+        };
 
         await system.BeginScenarioAsync(ct);
         progress.Phase($"{label}: light load, {settings.LightLoadRatePerSecond} req/s for {settings.LightLoadDuration.TotalSeconds} s");
@@ -181,7 +194,7 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
         await system.BeginScenarioAsync(ct);
         SubmitResult submitted;
         // Stopping Hangfire's workers restarts its app on a new port.
-        using (var load = new HttpLoad(system.BaseAddress, settings.EndToEndConcurrency, progress))
+        using (var load = new HttpLoad(system.BaseAddresses, settings.EndToEndConcurrency, progress))
         {
             submitted = await load.SubmitAsync(settings.BacklogRequests, settings.EndToEndConcurrency, ct);
         }
@@ -221,7 +234,7 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
     private Task<LoadResult> GenerateLoadAsync(
         ISystemUnderTest system, HttpLoad load, string path, bool post, int connections, TimeSpan duration, string? bearerToken, CancellationToken ct) =>
         settings.UseWrk
-            ? Wrk.RunAsync(new Uri(system.BaseAddress, path), connections, duration, post ? HttpLoad.MultiplyBody : null, bearerToken, ct)
+            ? WrkSpread.RunAsync([.. system.BaseAddresses.Select(a => new Uri(a, path))], connections, duration, post ? HttpLoad.MultiplyBody : null, bearerToken, ct)
             : load.RunForAsync(path, post, connections, duration, ct);
 
     /// <summary>

@@ -45,6 +45,12 @@ public sealed record BenchmarkSettings
     /// </summary>
     public bool WithClientKey { get; init; }
 
+    /// <summary>
+    /// Processes of each service: N Apis and N Processors of AsyncRequests, N Hangfire apps (each with its workers),
+    /// against the one PostgreSQL server and SQS emulator; the load is spread evenly over the accepting processes.
+    /// </summary>
+    public int Instances { get; init; } = 1;
+
     /// <summary>wrk for the accept scenario; otherwise the in-process HTTP loop (no wrk needed).</summary>
     public bool UseWrk { get; init; } = true;
 
@@ -117,6 +123,7 @@ public sealed record BenchmarkSettings
           --repetitions N     override the number of repetitions
           --builtin-load      use the in-process HTTP loop instead of wrk for the accept scenario
           --client-key        end each AsyncRequests run with accept passes without and with a client key, alternating
+          --instances N       run N Api and N Processor processes (N Hangfire apps), the load spread over them (default 1)
           --output PATH       where to write the JSON results (default benchmark-results.json)
         """;
 
@@ -142,6 +149,12 @@ public sealed record BenchmarkSettings
                     settings = settings with { Repetitions = repetitions };
                     i++;
                     break;
+                case "--instances" when i + 1 < args.Length
+                    && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var instances)
+                    && instances > 0:
+                    settings = settings with { Instances = instances };
+                    i++;
+                    break;
                 case "--output" when i + 1 < args.Length:
                     settings = settings with { OutputPath = args[++i] };
                     break;
@@ -150,6 +163,13 @@ public sealed record BenchmarkSettings
                     error.WriteLine(Usage);
                     return null;
             }
+        }
+
+        // The authentication passes measure one Api's CPU and send to one address.
+        if (settings is { WithClientKey: true, Instances: > 1 })
+        {
+            error.WriteLine("--client-key measures a single Api: run it with --instances 1.");
+            return null;
         }
 
         return settings;

@@ -9,7 +9,8 @@ namespace AsyncRequests.Benchmarks.Load;
 /// <summary>
 /// The in-process load generator: the end-to-end and light-load scenarios (which need exact counts of
 /// accepted requests), and the accept scenario where wrk is not wanted. One keep-alive connection per
-/// concurrent sender, as wrk does.
+/// concurrent sender, as wrk does. Given several base addresses (one per accepting process), it sends each
+/// request to the next of them in turn, as a round-robin load balancer would.
 /// </summary>
 public sealed class HttpLoad : IDisposable
 {
@@ -19,12 +20,19 @@ public sealed class HttpLoad : IDisposable
 
     private readonly HttpClient _client;
     private readonly Progress _progress;
+    private readonly IReadOnlyList<Uri> _targets;
+    private int _next = -1;
 
     public HttpLoad(Uri baseAddress, int connections, Progress progress, string? bearerToken = null)
+        : this([baseAddress], connections, progress, bearerToken)
     {
+    }
+
+    public HttpLoad(IReadOnlyList<Uri> baseAddresses, int connections, Progress progress, string? bearerToken = null)
+    {
+        _targets = baseAddresses;
         _client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections })
         {
-            BaseAddress = baseAddress,
             Timeout = TimeSpan.FromSeconds(30),
         };
         if (bearerToken is not null)
@@ -50,7 +58,7 @@ public sealed class HttpLoad : IDisposable
                     var sent = Stopwatch.GetTimestamp();
                     try
                     {
-                        using var response = await _client.SendAsync(CreateRequest(path, post), ct);
+                        using var response = await _client.SendAsync(CreateRequest(path, post).Request, ct);
                         tally.LatenciesMs.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
                         if (!response.IsSuccessStatusCode)
                         {
@@ -90,6 +98,7 @@ public sealed class HttpLoad : IDisposable
     {
         var next = 0;
         long accepted = 0, retried = 0, failed = 0;
+        var acceptedBy = new long[_targets.Count];
         string? firstFailure = null;
         var senders = Enumerable.Range(0, concurrency).Select(_ => Task.Run(
             async () =>
@@ -115,12 +124,14 @@ public sealed class HttpLoad : IDisposable
         {
             try
             {
-                using var response = await _client.SendAsync(CreateRequest("/requests", post: true), token);
+                var (request, target) = CreateRequest("/requests", post: true);
+                using var response = await _client.SendAsync(request, token);
                 _progress.CountRequest();
                 switch (response.StatusCode)
                 {
                     case HttpStatusCode.Accepted:
                         Interlocked.Increment(ref accepted);
+                        Interlocked.Increment(ref acceptedBy[target]);
                         return null;
                     case HttpStatusCode.ServiceUnavailable:
                         return RetryDelay(response);
@@ -139,7 +150,7 @@ public sealed class HttpLoad : IDisposable
         }
 
         await Task.WhenAll(senders);
-        return new SubmitResult(accepted, retried, failed, firstFailure);
+        return new SubmitResult(accepted, retried, failed, firstFailure) { AcceptedByTarget = acceptedBy };
     }
 
     /// <summary>Open loop: one submission every 1/<paramref name="ratePerSecond"/> s whether or not earlier ones were answered.</summary>
@@ -148,6 +159,7 @@ public sealed class HttpLoad : IDisposable
         var count = (int)Math.Round(ratePerSecond * duration.TotalSeconds);
         var started = Stopwatch.GetTimestamp();
         var submissions = new List<Task<string?>>(count);
+        var acceptedBy = new long[_targets.Count];
         for (var i = 0; i < count; i++)
         {
             var due = TimeSpan.FromSeconds(i / ratePerSecond) - Stopwatch.GetElapsedTime(started);
@@ -160,16 +172,26 @@ public sealed class HttpLoad : IDisposable
         }
 
         var failures = await Task.WhenAll(submissions);
-        return new SubmitResult(failures.Count(f => f is null), 0, failures.Count(f => f is not null), failures.FirstOrDefault(f => f is not null));
+        return new SubmitResult(failures.Count(f => f is null), 0, failures.Count(f => f is not null), failures.FirstOrDefault(f => f is not null))
+        {
+            AcceptedByTarget = acceptedBy,
+        };
 
         // Null when accepted, otherwise what went wrong.
         async Task<string?> SubmitOnceAsync(CancellationToken token)
         {
             try
             {
-                using var response = await _client.SendAsync(CreateRequest("/requests", post: true), token);
+                var (request, target) = CreateRequest("/requests", post: true);
+                using var response = await _client.SendAsync(request, token);
                 _progress.CountRequest();
-                return response.StatusCode == HttpStatusCode.Accepted ? null : $"HTTP {(int)response.StatusCode}";
+                if (response.StatusCode != HttpStatusCode.Accepted)
+                {
+                    return $"HTTP {(int)response.StatusCode}";
+                }
+
+                Interlocked.Increment(ref acceptedBy[target]);
+                return null;
             }
             catch (Exception e) when (IsSocketError(e, token))
             {
@@ -180,9 +202,16 @@ public sealed class HttpLoad : IDisposable
 
     public void Dispose() => _client.Dispose();
 
-    private static HttpRequestMessage CreateRequest(string path, bool post) => post
-        ? new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(MultiplyBody, Json) }
-        : new HttpRequestMessage(HttpMethod.Get, path);
+    /// <summary>A request to the next base address in turn, and that address's index.</summary>
+    private (HttpRequestMessage Request, int Target) CreateRequest(string path, bool post)
+    {
+        var target = (int)((uint)Interlocked.Increment(ref _next) % (uint)_targets.Count);
+        var uri = new Uri(_targets[target], path);
+        var request = post
+            ? new HttpRequestMessage(HttpMethod.Post, uri) { Content = new StringContent(MultiplyBody, Json) }
+            : new HttpRequestMessage(HttpMethod.Get, uri);
+        return (request, target);
+    }
 
     private static TimeSpan RetryDelay(HttpResponseMessage response) =>
         response.Headers.RetryAfter?.Delta is { } delta && delta < TimeSpan.FromSeconds(1) ? delta : TimeSpan.FromSeconds(1);

@@ -17,4 +17,8 @@ public sealed record LoadResult(
 }
 
 /// <summary>How a fixed set of submissions went: accepted (202), retried after a 503, or failed otherwise (the first failure says how).</summary>
-public sealed record SubmitResult(long Accepted, long RetriedAfter503, long Failed, string? FirstFailure);
+public sealed record SubmitResult(long Accepted, long RetriedAfter503, long Failed, string? FirstFailure)
+{
+    /// <summary>The 202s by the base address that answered them, in the order the load generator was given them.</summary>
+    public IReadOnlyList<long> AcceptedByTarget { get; init; } = [];
+}

@@ -5,7 +5,7 @@ using AsyncRequests.Benchmarks.Measurement;
 namespace AsyncRequests.Benchmarks.Reporting;
 
 /// <summary>The results as Markdown tables: medians over the repetitions with their range, and ours/peer ratios.</summary>
-public static class MarkdownReport
+public static partial class MarkdownReport
 {
     private const string Ours = "AsyncRequests";
     private const string Peer = "Hangfire.PostgreSql";
@@ -22,6 +22,7 @@ public static class MarkdownReport
             + $"{machine.StartedAt:yyyy-MM-dd HH:mm} UTC; {settings.Repetitions} repetition(s), each system alternately; "
             + $"medians{(settings.Repetitions > 1 ? " [min–max]" : "")}; accept load from {machine.LoadGenerator}.");
         text.AppendLine();
+        Instances(text, result);
         text.AppendLine($"| figure | {Peer} | {Ours} | ours/peer |");
         text.AppendLine("|---|---|---|---|");
 
@@ -77,6 +78,8 @@ public static class MarkdownReport
 
         text.AppendLine();
         text.AppendLine("Peak memory: VmHWM of each service process; for PostgreSQL the highest sum of its processes' PSS, sampled every second (shared buffers counted once).");
+
+        PostgresWork(text, result);
 
         text.AppendLine();
         text.AppendLine("| load generator check | " + Peer + " | " + Ours + " |");

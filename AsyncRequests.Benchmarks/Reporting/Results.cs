@@ -72,6 +72,9 @@ public sealed record EndToEndResult(
     double CompletionSpanSeconds,
     double CpuSeconds)
 {
+    /// <summary>What PostgreSQL did over the scenario; see <see cref="PostgresWork"/>.</summary>
+    public PostgresWork? Postgres { get; init; }
+
     /// <summary>Accepted requests whose success was not recorded exactly once, and stored ones that did not succeed.</summary>
     public long Lost => Math.Max(0, Submitted.Accepted - Outcomes.SucceededOnce) + Outcomes.NotSucceeded;
 
@@ -123,6 +126,23 @@ public sealed record OutageResult(SubmitResult Submitted, Outcomes Outcomes, lon
 {
     public long Lost => Math.Max(0, Submitted.Accepted - Outcomes.SucceededOnce) + Outcomes.NotSucceeded;
 }
+
+/// <summary>
+/// PostgreSQL's work over a scenario: the server's CPU-seconds, the WAL it wrote (server-wide, autovacuum included),
+/// and the statements run in the system's database with those run most often (null and empty where the server
+/// has no <c>pg_stat_statements</c>).
+/// </summary>
+public sealed record PostgresWork(double CpuSeconds, long WalBytes, long? Statements, IReadOnlyList<StatementCalls> MostRun)
+{
+    public double CpuMsPer(long requests) => requests > 0 ? CpuSeconds / requests * 1000 : double.NaN;
+
+    public double WalBytesPer(long requests) => requests > 0 ? (double)WalBytes / requests : double.NaN;
+
+    public double StatementsPer(long requests) => requests > 0 && Statements is { } statements ? (double)statements / requests : double.NaN;
+}
+
+/// <summary>A statement as <c>pg_stat_statements</c> normalizes it (shortened), and how often it ran.</summary>
+public sealed record StatementCalls(string Query, long Calls);
 
 /// <summary>Peak memory over the standard scenarios (up to light load) and CPU over the end-to-end scenario, per process.</summary>
 public sealed record ProcessUsage(string Name, bool IsService, double PeakMemoryMiB, double EndToEndCpuSeconds);

@@ -56,6 +56,25 @@ public sealed class AppProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts <paramref name="count"/> processes side by side; if one does not start, stops the others and rethrows.</summary>
+    public static async Task<IReadOnlyList<AppProcess>> StartManyAsync(int count, Func<Task<AppProcess>> start)
+    {
+        var starting = Enumerable.Range(0, count).Select(_ => start()).ToList();
+        try
+        {
+            return await Task.WhenAll(starting);
+        }
+        catch
+        {
+            // WhenAll throws only once every start has ended, so the ones that succeeded are all here.
+            await DisposeAllAsync(starting.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
+            throw;
+        }
+    }
+
+    public static Task DisposeAllAsync(IEnumerable<AppProcess> processes) =>
+        Task.WhenAll(processes.Select(p => p.DisposeAsync().AsTask()));
+
     /// <summary>
     /// The output folder of another project of this repository, built in the same configuration and for the
     /// same framework as the running assembly: the same path below that project as this one's below its own.

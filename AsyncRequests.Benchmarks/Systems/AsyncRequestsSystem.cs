@@ -2,32 +2,38 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
+using AsyncRequests.Benchmarks.Measurement;
 using AsyncRequests.LocalServers;
 using Npgsql;
 
 namespace AsyncRequests.Benchmarks.Systems;
 
 /// <summary>
-/// AsyncRequests as deployed: the Api and the Processor as separate processes on their own database and
-/// queues, with the shared SQS emulator. Migrations and queue creation are switched on by configuration.
+/// AsyncRequests as deployed: the Api and the Processor as separate processes (N of each when asked) on their own
+/// database and queues, with the shared SQS emulator. Migrations and queue creation are switched on by configuration.
 /// </summary>
 public sealed class AsyncRequestsSystem : ISystemUnderTest
 {
     private const string Terminal = "('succeeded', 'failed', 'cancelled')";
 
-    private readonly AppProcess _api;
+    private readonly IReadOnlyList<AppProcess> _apis;
     private readonly NpgsqlDataSource _database;
     private readonly SqsServer _sqs;
     private readonly Dictionary<string, string> _settings;
     private readonly string _logDirectory;
-    private AppProcess? _processor;
+    private IReadOnlyList<AppProcess> _processors;
     private DateTimeOffset _since;
 
     private AsyncRequestsSystem(
-        AppProcess api, AppProcess processor, NpgsqlDataSource database, SqsServer sqs, Dictionary<string, string> settings, string logDirectory)
+        IReadOnlyList<AppProcess> apis,
+        IReadOnlyList<AppProcess> processors,
+        NpgsqlDataSource database,
+        SqsServer sqs,
+        Dictionary<string, string> settings,
+        string logDirectory)
     {
-        _api = api;
-        _processor = processor;
+        _apis = apis;
+        _processors = processors;
         _database = database;
         _sqs = sqs;
         _settings = settings;
@@ -36,21 +42,23 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
 
     public string Name => "AsyncRequests";
 
-    public Uri BaseAddress => _api.BaseAddress;
+    public Uri BaseAddress => _apis[0].BaseAddress;
+
+    public IReadOnlyList<Uri> BaseAddresses => [.. _apis.Select(a => a.BaseAddress)];
 
     /// <summary>The key of a client made through the admin API at start; null when not asked for.</summary>
     public string? ClientKey { get; private init; }
 
-    // The Processor and the emulator are the ones running now (none while stopped): the scenarios stop and start them.
+    // The Processors and the emulator are the ones running now (no Processor while stopped): the scenarios stop and start them.
     public IReadOnlyList<NamedProcess> Processes =>
     [
-        new NamedProcess("Api", _api.ProcessId),
-        .. _processor is null ? [] : new[] { new NamedProcess("Processor", _processor.ProcessId) },
+        .. _apis.Select((api, i) => new NamedProcess(NamedProcess.NameOf("Api", i, _apis.Count), api.ProcessId)),
+        .. _processors.Select((processor, i) => new NamedProcess(NamedProcess.NameOf("Processor", i, _processors.Count), processor.ProcessId)),
         new NamedProcess("SQS emulator", _sqs.ProcessId ?? throw new InvalidOperationException("fauxqs is not running."), IsService: false),
     ];
 
     public static async Task<AsyncRequestsSystem> StartAsync(
-        PostgresServer postgres, SqsServer sqs, string instance, string logDirectory, bool withClientKey, CancellationToken ct)
+        PostgresServer postgres, SqsServer sqs, string instance, int instances, string logDirectory, bool withClientKey, CancellationToken ct)
     {
         await postgres.CreateDatabaseAsync(instance, ct);
         // What an Aspire database resource hands a service: no pool settings, the service's own defaults apply.
@@ -82,20 +90,26 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
             settings["Admin__ApiKeys__0"] = adminKey;
         }
 
-        // The Processor waits for the schema, which the Api creates.
-        var api = await AppProcess.StartAsync("AsyncRequests.Api", settings, logDirectory, "/health", ct);
+        // The Processors wait for the schema, which the first Api creates; the other Apis find it migrated.
+        var apis = new List<AppProcess>();
         try
         {
-            var clientKey = withClientKey ? await CreateClientAsync(api.BaseAddress, adminKey, ct) : null;
-            var processor = await StartProcessorAsync(settings, logDirectory, ct);
-            return new AsyncRequestsSystem(api, processor, NpgsqlDataSource.Create(connectionString), sqs, settings, logDirectory)
+            for (var i = 0; i < instances; i++)
+            {
+                apis.Add(await AppProcess.StartAsync("AsyncRequests.Api", settings, logDirectory, "/health", ct));
+            }
+
+            var clientKey = withClientKey ? await CreateClientAsync(apis[0].BaseAddress, adminKey, ct) : null;
+            var processors = await AppProcess.StartManyAsync(instances, () => StartProcessorAsync(settings, logDirectory, ct));
+            return new AsyncRequestsSystem(
+                apis, processors, NpgsqlDataSource.Create(PostgresStatements.Untracked(connectionString)), sqs, settings, logDirectory)
             {
                 ClientKey = clientKey,
             };
         }
         catch
         {
-            await api.DisposeAsync();
+            await AppProcess.DisposeAllAsync(apis);
             throw;
         }
     }
@@ -151,29 +165,32 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
 
     public async Task StopWorkersAsync(CancellationToken ct)
     {
-        if (_processor is null)
+        if (_processors.Count == 0)
         {
             return;
         }
 
-        await _processor.DisposeAsync();
-        _processor = null;
+        await AppProcess.DisposeAllAsync(_processors);
+        _processors = [];
         // fauxqs still hands messages to a killed receiver's long polls until they time out, and those messages stay
         // invisible for the visibility timeout. A restart (the queues persist) ends those polls.
         await _sqs.StopAsync();
         await _sqs.StartAgainAsync(ct);
     }
 
-    public async Task StartWorkersAsync(CancellationToken ct) => _processor ??= await StartProcessorAsync(_settings, _logDirectory, ct);
+    // All at once, so that each drains the backlog from the same moment.
+    public async Task StartWorkersAsync(CancellationToken ct)
+    {
+        if (_processors.Count == 0)
+        {
+            _processors = await AppProcess.StartManyAsync(_apis.Count, () => StartProcessorAsync(_settings, _logDirectory, ct));
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
-        if (_processor is not null)
-        {
-            await _processor.DisposeAsync();
-        }
-
-        await _api.DisposeAsync();
+        await AppProcess.DisposeAllAsync(_processors);
+        await AppProcess.DisposeAllAsync(_apis);
         await _database.DisposeAsync();
     }
 

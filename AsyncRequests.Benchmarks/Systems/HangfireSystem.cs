@@ -1,11 +1,13 @@
+using AsyncRequests.Benchmarks.Measurement;
 using AsyncRequests.LocalServers;
 using Npgsql;
 
 namespace AsyncRequests.Benchmarks.Systems;
 
 /// <summary>
-/// The baseline: Hangfire with its PostgreSQL storage in one process, on its own database. Its job and
-/// state tables are the record: a job's Enqueued/Processing/Succeeded states carry their timestamps.
+/// The baseline: Hangfire with its PostgreSQL storage in one process (N when asked: Hangfire servers share their
+/// storage, each taking jobs from it), on its own database. Its job and state tables are the record: a job's
+/// Enqueued/Processing/Succeeded states carry their timestamps.
 /// </summary>
 public sealed class HangfireSystem : ISystemUnderTest
 {
@@ -14,12 +16,12 @@ public sealed class HangfireSystem : ISystemUnderTest
     private readonly NpgsqlDataSource _database;
     private readonly string _connectionString;
     private readonly string _logDirectory;
-    private AppProcess _app;
+    private IReadOnlyList<AppProcess> _apps;
     private long _lastJobBefore;
 
-    private HangfireSystem(AppProcess app, NpgsqlDataSource database, string connectionString, string logDirectory)
+    private HangfireSystem(IReadOnlyList<AppProcess> apps, NpgsqlDataSource database, string connectionString, string logDirectory)
     {
-        _app = app;
+        _apps = apps;
         _database = database;
         _connectionString = connectionString;
         _logDirectory = logDirectory;
@@ -27,11 +29,15 @@ public sealed class HangfireSystem : ISystemUnderTest
 
     public string Name => "Hangfire.PostgreSql";
 
-    public Uri BaseAddress => _app.BaseAddress;
+    public Uri BaseAddress => _apps[0].BaseAddress;
 
-    public IReadOnlyList<NamedProcess> Processes => [new NamedProcess("Hangfire", _app.ProcessId)];
+    public IReadOnlyList<Uri> BaseAddresses => [.. _apps.Select(a => a.BaseAddress)];
 
-    public static async Task<HangfireSystem> StartAsync(PostgresServer postgres, string instance, string logDirectory, CancellationToken ct)
+    public IReadOnlyList<NamedProcess> Processes =>
+        [.. _apps.Select((app, i) => new NamedProcess(NamedProcess.NameOf("Hangfire", i, _apps.Count), app.ProcessId))];
+
+    public static async Task<HangfireSystem> StartAsync(
+        PostgresServer postgres, string instance, int instances, string logDirectory, CancellationToken ct)
     {
         await postgres.CreateDatabaseAsync(instance, ct);
         var connectionString = new NpgsqlConnectionStringBuilder
@@ -41,8 +47,21 @@ public sealed class HangfireSystem : ISystemUnderTest
             Username = PostgresServer.Superuser,
             Database = instance,
         }.ConnectionString;
-        var app = await StartAppAsync(connectionString, workers: true, logDirectory, ct);
-        return new HangfireSystem(app, NpgsqlDataSource.Create(connectionString), connectionString, logDirectory);
+        // The first creates Hangfire's schema; the others start on it.
+        var first = await StartAppAsync(connectionString, workers: true, logDirectory, ct);
+        IReadOnlyList<AppProcess> others;
+        try
+        {
+            others = await AppProcess.StartManyAsync(instances - 1, () => StartAppAsync(connectionString, workers: true, logDirectory, ct));
+        }
+        catch
+        {
+            await first.DisposeAsync();
+            throw;
+        }
+
+        return new HangfireSystem(
+            [first, .. others], NpgsqlDataSource.Create(PostgresStatements.Untracked(connectionString)), connectionString, logDirectory);
     }
 
     public async Task BeginScenarioAsync(CancellationToken ct)
@@ -106,14 +125,14 @@ public sealed class HangfireSystem : ISystemUnderTest
         _lastJobBefore,
         ct);
 
-    // Hangfire's workers run inside the app: it is restarted on the same database, with or without them.
+    // Hangfire's workers run inside the app: every app is restarted on the same database, with or without them.
     public Task StopWorkersAsync(CancellationToken ct) => RestartAsync(workers: false, ct);
 
     public Task StartWorkersAsync(CancellationToken ct) => RestartAsync(workers: true, ct);
 
     public async ValueTask DisposeAsync()
     {
-        await _app.DisposeAsync();
+        await AppProcess.DisposeAllAsync(_apps);
         await _database.DisposeAsync();
     }
 
@@ -131,8 +150,10 @@ public sealed class HangfireSystem : ISystemUnderTest
 
     private async Task RestartAsync(bool workers, CancellationToken ct)
     {
-        await _app.DisposeAsync();
-        _app = await StartAppAsync(_connectionString, workers, _logDirectory, ct);
+        var count = _apps.Count;
+        await AppProcess.DisposeAllAsync(_apps);
+        _apps = [];
+        _apps = await AppProcess.StartManyAsync(count, () => StartAppAsync(_connectionString, workers, _logDirectory, ct));
     }
 
     private Task<T> ScalarAsync<T>(string sql, CancellationToken ct) => Queries.ScalarAsync<T>(_database, sql, _lastJobBefore, ct);

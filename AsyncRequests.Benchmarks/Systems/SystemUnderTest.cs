@@ -15,6 +15,9 @@ public interface ISystemUnderTest : IAsyncDisposable
     /// </summary>
     Uri BaseAddress { get; }
 
+    /// <summary>Every process that accepts <c>POST /requests</c>, <see cref="BaseAddress"/> first: the load is spread over them.</summary>
+    IReadOnlyList<Uri> BaseAddresses => [BaseAddress];
+
     /// <summary>The system's own processes by name (the shared PostgreSQL server is measured separately).</summary>
     IReadOnlyList<NamedProcess> Processes { get; }
 
@@ -45,7 +48,11 @@ public interface ISystemUnderTest : IAsyncDisposable
 }
 
 /// <summary>A process of a system; <paramref name="IsService"/> is false for shared infrastructure such as the SQS emulator.</summary>
-public sealed record NamedProcess(string Name, int Id, bool IsService = true);
+public sealed record NamedProcess(string Name, int Id, bool IsService = true)
+{
+    /// <summary>A process's name in the results: its role, numbered from 1 when the role runs in several processes.</summary>
+    public static string NameOf(string role, int index, int count) => count == 1 ? role : $"{role} {index + 1}";
+}
 
 /// <summary>
 /// What became of a scenario's requests, from the system's own records: the handler's success recorded
