@@ -10,7 +10,8 @@ namespace AsyncRequests.Benchmarks.Load;
 /// The in-process load generator: the end-to-end and light-load scenarios (which need exact counts of
 /// accepted requests), and the accept scenario where wrk is not wanted. One keep-alive connection per
 /// concurrent sender, as wrk does. Given several base addresses (one per accepting process), it sends each
-/// request to the next of them in turn, as a round-robin load balancer would.
+/// request to the next of them in turn, as a round-robin load balancer would (a sender then keeps a
+/// connection to each).
 /// </summary>
 public sealed class HttpLoad : IDisposable
 {
