@@ -47,9 +47,14 @@ public sealed class BenchmarkSmokeTests
         Assert.All(passes, pass =>
         {
             Assert.Equal(0, pass.Load.Non2xx);
+            Assert.True(pass.Valid, $"Authentication pass {pass.Order} had {pass.Load.SocketErrors} socket errors.");
             Assert.True(pass.Stored > 0, $"Authentication pass {pass.Order} stored nothing.");
             Assert.Equal(0, pass.Lost);
+            // Equal terms: what the run and the earlier passes stored is gone from the table and the queue.
+            Assert.Equal(0, pass.RequestsAtStart);
+            Assert.Equal(0, pass.MessagesAtStart);
         });
+        Assert.True(result.AuthenticationComparable);
         Assert.Null(Assert.Single(result.Runs, r => r.System == "Hangfire.PostgreSql").Authentication);
         var outage = Assert.Single(result.Runs, r => r.Outage is not null).Outage!;
         Assert.Equal(settings.OutageRatePerSecond * settings.OutageDuration.TotalSeconds, outage.Submitted.Accepted);
