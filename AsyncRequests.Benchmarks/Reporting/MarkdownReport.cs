@@ -217,7 +217,7 @@ public static class MarkdownReport
         return all.Length > 1 ? $"{median} [{Format(all.Min())}–{Format(all.Max())}]" : median;
     }
 
-    private static string Format(double value) => value switch
+    internal static string Format(double value) => value switch
     {
         double.NaN => "–",
         >= 100 => value.ToString("N0", CultureInfo.InvariantCulture),
