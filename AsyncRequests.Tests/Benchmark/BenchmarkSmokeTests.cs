@@ -1,4 +1,6 @@
+using System.Xml.Linq;
 using AsyncRequests.Benchmarks;
+using AsyncRequests.Benchmarks.Reporting;
 
 namespace AsyncRequests.Tests.Benchmark;
 
@@ -62,5 +64,14 @@ public sealed class BenchmarkSmokeTests
         Assert.Equal(outage.Submitted.Accepted, outage.Outcomes.SucceededOnce);
         Assert.True(outage.UnfinishedAtReturn > 0, "Nothing was waiting for SQS when it came back: the outage was not one.");
         Assert.True(result.AllCorrect);
+
+        // The chart of a real run: well-formed, both systems' bars in every panel.
+        var chart = XDocument.Parse(PerformanceChart.Render(result));
+        XNamespace svg = "http://www.w3.org/2000/svg";
+        var panels = chart.Root!.Elements(svg + "g").Where(g => (string?)g.Attribute("class") == "figure").ToList();
+        Assert.NotEmpty(panels);
+        Assert.All(panels, panel => Assert.Equal(
+            ["Hangfire.PostgreSql", "AsyncRequests"],
+            panel.Elements(svg + "rect").Where(r => (string?)r.Attribute("class") == "bar").Select(r => (string?)r.Attribute("data-system"))));
     }
 }
