@@ -137,9 +137,9 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
         // Last, after the usage figures: these scenarios restart processes, the SQS emulator among them.
         var backlog = await RunBacklogAsync(system, label, ct);
         var outage = ours ? await RunOutageAsync(system, load, label, ct) : null;
-        // Last of all: it stops the workers for good.
-        var authentication = system is AsyncRequestsSystem { ClientKey: { } key }
-            ? await RunAuthenticationCostAsync(system, load, key, label, ct)
+        // Last of all: it stops the workers for good, and deletes every request the run stored.
+        var authentication = system is AsyncRequestsSystem { ClientKey: { } key } withKeys
+            ? await RunAuthenticationCostAsync(withKeys, load, key, label, ct)
             : null;
         return new SystemRun(system.Name, repetition, ceiling, accept, endToEnd, lightLoad, usage, backlog, outage, authentication);
     }
@@ -147,10 +147,10 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
     /// <summary>
     /// Accept passes without and with a client key on equal terms: the same instance, the workers stopped (so no
     /// drain runs beside a pass and none has to be waited for), each pass after a warm-up of its own kind, in the
-    /// order A B B A A B B A, so that neither kind always runs on a warmer process or a fuller table.
+    /// order A B B A A B B A, so that neither kind always runs on a warmer process.
     /// </summary>
     private async Task<IReadOnlyList<AuthenticationPass>> RunAuthenticationCostAsync(
-        ISystemUnderTest system, HttpLoad anonymous, string key, string label, CancellationToken ct)
+        AsyncRequestsSystem system, HttpLoad anonymous, string key, string label, CancellationToken ct)
     {
         await system.StopWorkersAsync(ct);
         using var keyed = new HttpLoad(system.BaseAddress, settings.AcceptConnections.Max(), progress, key);
@@ -166,20 +166,56 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
                 var load = withKey ? keyed : anonymous;
                 if (settings.WarmUpDuration > TimeSpan.Zero)
                 {
+                    await ClearAsync(system, $"{pass}, clearing", ct);
+                    await system.BeginScenarioAsync(ct);
                     progress.Phase($"{pass}, warming up");
                     await GenerateLoadAsync(system, load, "/requests", post: true, connections, settings.WarmUpDuration, token, ct);
+                    await SettleAsync(system, $"{pass}, warming up, settling", ct);
+                    await WaitUntilSentAsync(system, $"{pass}, warming up, sending", ct);
                 }
 
+                // With the workers stopped every pass stores requests that stay pending. Left in place, they made later
+                // passes run on a fuller table and queue than earlier ones, and once more than
+                // Backpressure:MaxWaitingRequests of them were older than Backpressure:WaitingAgeSeconds, every submit
+                // was refused with 503. Each measured pass therefore starts on an empty table and queue: the same state
+                // for every pass, and its own requests only, all younger than the waiting age while it runs. Raising the
+                // Api's backpressure limits instead would have kept the refusals away but not the unequal tables.
+                await ClearAsync(system, $"{pass}, clearing", ct);
+                var (requestsAtStart, messagesAtStart) = await system.CountEverythingAsync(ct);
                 await system.BeginScenarioAsync(ct);
                 progress.Phase(pass);
                 var cpuBefore = ReadCpu(system)["Api"];
                 var result = await GenerateLoadAsync(system, load, "/requests", post: true, connections, settings.AcceptDuration, token, ct);
                 var stored = await SettleAsync(system, $"{pass}, settling", ct);
-                passes.Add(new AuthenticationPass(connections, order, withKey, result, stored, ReadCpu(system)["Api"] - cpuBefore));
+                await WaitUntilSentAsync(system, $"{pass}, sending", ct);
+                passes.Add(new AuthenticationPass(
+                    connections, order, withKey, result, stored, ReadCpu(system)["Api"] - cpuBefore, requestsAtStart, messagesAtStart));
             }
         }
 
         return passes;
+    }
+
+    private async Task ClearAsync(AsyncRequestsSystem system, string phase, CancellationToken ct)
+    {
+        progress.Phase(phase);
+        await system.ClearRequestsAsync(ct);
+    }
+
+    /// <summary>
+    /// Waits until the Api has sent the message of every request stored since the last
+    /// <see cref="ISystemUnderTest.BeginScenarioAsync"/>, or the drain timeout passes: so that a pass's sends count in
+    /// its own CPU, and none is still under way when the next load starts.
+    /// </summary>
+    private async Task WaitUntilSentAsync(AsyncRequestsSystem system, string phase, CancellationToken ct)
+    {
+        progress.Phase(phase);
+        var deadline = DateTime.UtcNow + settings.DrainTimeout;
+        while (await system.CountUnsentAsync(ct) is var unsent and > 0 && DateTime.UtcNow < deadline)
+        {
+            progress.Detail = $"{unsent:N0} not yet sent to the queue";
+            await Task.Delay(DrainPollInterval, ct);
+        }
     }
 
     /// <summary>

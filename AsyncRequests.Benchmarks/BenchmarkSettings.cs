@@ -59,6 +59,12 @@ public sealed record BenchmarkSettings
 
     public string OutputPath { get; init; } = "benchmark-results.json";
 
+    /// <summary>Where to write the SVG chart of the results at the end of the run; none when null.</summary>
+    public string? ChartPath { get; init; }
+
+    /// <summary>The first argument that draws the chart from an existing results file instead of running.</summary>
+    public const string ChartCommand = "chart";
+
     public static BenchmarkSettings Full { get; } = new()
     {
         Mode = "full",
@@ -125,6 +131,11 @@ public sealed record BenchmarkSettings
           --client-key        end each AsyncRequests run with accept passes without and with a client key, alternating
           --instances N       run N Api and N Processor processes (N Hangfire apps), the load spread over them (default 1)
           --output PATH       where to write the JSON results (default benchmark-results.json)
+          --chart PATH        also write an SVG chart of the headline figures, AsyncRequests against Hangfire
+
+        Usage: dotnet run -c Release --project AsyncRequests.Benchmarks -- chart RESULTS.json CHART.svg
+
+          draws the chart from the JSON results of an earlier run, without running anything
         """;
 
     /// <summary>Reads the command line; null (after printing why) when it is not understood.</summary>
@@ -157,6 +168,9 @@ public sealed record BenchmarkSettings
                     break;
                 case "--output" when i + 1 < args.Length:
                     settings = settings with { OutputPath = args[++i] };
+                    break;
+                case "--chart" when i + 1 < args.Length:
+                    settings = settings with { ChartPath = args[++i] };
                     break;
                 default:
                     error.WriteLine($"Unknown or incomplete option '{args[i]}'.");

@@ -127,18 +127,21 @@ public static partial class MarkdownReport
         text.AppendLine($"| {figure} | {Summary(peer)} | {Summary(ours)} | {(double.IsFinite(ratio) ? ratio.ToString("0.00", CultureInfo.InvariantCulture) : "–")} |");
     }
 
-    // Hangfire has no clients: the cost of authentication is ours alone, measured in passes of its own.
+    // Hangfire has no clients: the cost of authentication is ours alone, measured in passes of its own. A pass with any
+    // refusal or socket error measured refusing, not accepting: it is shown, but left out of the medians and the ratio.
     private static void AuthenticationCost(StringBuilder text, BenchmarkResult result)
     {
         var passes = result.Runs.SelectMany(r => r.Authentication ?? []).ToList();
         foreach (var connections in passes.Select(p => p.Connections).Distinct())
         {
-            var anonymous = passes.Where(p => p.Connections == connections && !p.WithClientKey).ToList();
-            var keyed = passes.Where(p => p.Connections == connections && p.WithClientKey).ToList();
+            var atConnections = passes.Where(p => p.Connections == connections).ToList();
+            var anonymous = atConnections.Where(p => p.Valid && !p.WithClientKey).ToList();
+            var keyed = atConnections.Where(p => p.Valid && p.WithClientKey).ToList();
+            var comparable = anonymous.Count >= BenchmarkResult.MinValidAuthenticationPasses && keyed.Count >= BenchmarkResult.MinValidAuthenticationPasses;
             text.AppendLine();
             text.AppendLine(
-                $"| {Ours}: accept at {connections} connections, workers stopped, passes alternating (medians [min–max] of {anonymous.Count} + {keyed.Count} passes) "
-                + "| without a key | with a client key | with / without |");
+                $"| {Ours}: accept at {connections} connections, workers stopped, passes alternating, each on an empty table and queue "
+                + $"(medians [min–max] of the {anonymous.Count} + {keyed.Count} valid passes) | without a key | with a client key | with / without |");
             text.AppendLine("|---|---|---|---|");
             foreach (var (figure, value) in new (string, Func<AuthenticationPass, double>)[]
             {
@@ -148,23 +151,46 @@ public static partial class MarkdownReport
                 ("Api CPU ms per stored request (lower is better)", p => p.ApiCpuMsPerRequest),
             })
             {
-                var ratio = Statistics.Median([.. keyed.Select(value)]) / Statistics.Median([.. anonymous.Select(value)]);
+                var ratio = comparable ? Statistics.Median([.. keyed.Select(value)]) / Statistics.Median([.. anonymous.Select(value)]) : double.NaN;
                 text.AppendLine(
                     $"| {figure} | {Summary(anonymous.Select(value))} | {Summary(keyed.Select(value))} "
                     + $"| {(double.IsFinite(ratio) ? ratio.ToString("0.00", CultureInfo.InvariantCulture) : "–")} |");
             }
 
+            var allAnonymous = atConnections.Where(p => !p.WithClientKey).ToList();
+            var allKeyed = atConnections.Where(p => p.WithClientKey).ToList();
             text.AppendLine(
-                $"| non-2xx / socket errors (all passes) | {anonymous.Sum(p => p.Load.Non2xx)} / {anonymous.Sum(p => p.Load.SocketErrors)} "
-                + $"| {keyed.Sum(p => p.Load.Non2xx)} / {keyed.Sum(p => p.Load.SocketErrors)} | |");
+                $"| non-2xx / socket errors (all passes) | {allAnonymous.Sum(p => p.Load.Non2xx)} / {allAnonymous.Sum(p => p.Load.SocketErrors)} "
+                + $"| {allKeyed.Sum(p => p.Load.Non2xx)} / {allKeyed.Sum(p => p.Load.SocketErrors)} | |");
             text.AppendLine();
             text.AppendLine(
-                "Passes in order, req/s (A without a key, B with one): "
-                + string.Join(", ", passes.Where(p => p.Connections == connections).Select(p => $"{(p.WithClientKey ? "B" : "A")} {Format(p.Load.RequestsPerSecond)}"))
+                "Passes in order, req/s (A without a key, B with one; * invalid): "
+                + string.Join(", ", atConnections.Select(p => $"{Kind(p)} {Format(p.Load.RequestsPerSecond)}"))
                 + "; Api CPU ms per request: "
-                + string.Join(", ", passes.Where(p => p.Connections == connections).Select(p => $"{(p.WithClientKey ? "B" : "A")} {Format(p.ApiCpuMsPerRequest)}"))
+                + string.Join(", ", atConnections.Select(p => $"{Kind(p)} {Format(p.ApiCpuMsPerRequest)}"))
                 + ".");
+            var invalid = result.Runs
+                .SelectMany(r => (r.Authentication ?? []).Where(p => p.Connections == connections && !p.Valid).Select(p => (r.Repetition, Pass: p)))
+                .ToList();
+            if (invalid.Count > 0)
+            {
+                text.AppendLine();
+                text.AppendLine(
+                    $"Invalid, left out of the medians and the ratio ({invalid.Count} of {atConnections.Count} passes): "
+                    + string.Join(", ", invalid.Select(i => $"repetition {i.Repetition} pass {i.Pass.Order} {Kind(i.Pass)} ({i.Pass.Load.Non2xx:N0} non-2xx, {i.Pass.Load.SocketErrors:N0} socket errors)"))
+                    + ". A pass that was refused or lost a connection measured refusing, not accepting.");
+            }
+
+            if (!comparable)
+            {
+                text.AppendLine();
+                text.AppendLine(
+                    $"**The authentication comparison at {connections} connections is NOT valid: it needs at least "
+                    + $"{BenchmarkResult.MinValidAuthenticationPasses} valid passes of each kind ({anonymous.Count} without a key, {keyed.Count} with one).**");
+            }
         }
+
+        static string Kind(AuthenticationPass pass) => (pass.WithClientKey ? "B" : "A") + (pass.Valid ? "" : "*");
     }
 
     // Hangfire has no queue outside its PostgreSQL tables, so an SQS outage has no counterpart there.
@@ -194,7 +220,7 @@ public static partial class MarkdownReport
         return all.Length > 1 ? $"{median} [{Format(all.Min())}–{Format(all.Max())}]" : median;
     }
 
-    private static string Format(double value) => value switch
+    internal static string Format(double value) => value switch
     {
         double.NaN => "–",
         >= 100 => value.ToString("N0", CultureInfo.InvariantCulture),

@@ -11,6 +11,18 @@ public sealed record BenchmarkResult(
 {
     /// <summary>Every scenario of every run: each accepted request succeeded exactly once, nothing left unfinished.</summary>
     public bool AllCorrect => Runs.All(run => run.Correct);
+
+    /// <summary>The fewest valid authentication passes of one kind (with or without a key) per connection count that the comparison needs.</summary>
+    public const int MinValidAuthenticationPasses = 2;
+
+    /// <summary>
+    /// Whether the authentication comparison, if it ran, has at least <see cref="MinValidAuthenticationPasses"/> valid
+    /// passes of each kind at each connection count, over all repetitions.
+    /// </summary>
+    public bool AuthenticationComparable =>
+        Runs.SelectMany(run => run.Authentication ?? [])
+            .GroupBy(pass => (pass.Connections, pass.WithClientKey))
+            .All(kind => kind.Count(pass => pass.Valid) >= MinValidAuthenticationPasses);
 }
 
 public sealed record MachineInfo(int Cores, string OperatingSystem, string PostgresVersion, string? Commit, DateTimeOffset StartedAt, string LoadGenerator);
@@ -56,13 +68,22 @@ public sealed record AcceptResult(int Connections, LoadResult Load, Outcomes Out
 /// One accept pass of the authentication comparison, <see cref="Order"/> its place in the sequence; each submit sent
 /// a client key, or none (the anonymous client). The workers were stopped, so only <see cref="Stored"/> is checked:
 /// every answered submit except the non-2xx ones must have been stored. <see cref="ApiCpuSeconds"/>: the Api's CPU over
-/// the pass and its settling, a figure that a busy machine disturbs far less than the rate.
+/// the pass and until it had stored and sent what the pass submitted, a figure that a busy machine disturbs far less
+/// than the rate. <see cref="RequestsAtStart"/> and <see cref="MessagesAtStart"/>: what the table and the queue held
+/// when the pass began (each pass starts on both empty).
 /// </summary>
-public sealed record AuthenticationPass(int Connections, int Order, bool WithClientKey, LoadResult Load, long Stored, double ApiCpuSeconds)
+public sealed record AuthenticationPass(
+    int Connections, int Order, bool WithClientKey, LoadResult Load, long Stored, double ApiCpuSeconds, long RequestsAtStart, long MessagesAtStart)
 {
     public long Lost => Math.Max(0, Load.Requests - Load.Non2xx - Stored);
 
     public double ApiCpuMsPerRequest => Stored > 0 ? ApiCpuSeconds / Stored * 1000 : double.NaN;
+
+    /// <summary>
+    /// Every submit got a 2xx and no socket failed: a refused submit (backpressure, a full queue, a quota) costs the Api
+    /// far less than an accepted one, so a pass with any measures refusals, not accepting, and its figures do not count.
+    /// </summary>
+    public bool Valid => Load is { Non2xx: 0, SocketErrors: 0 };
 }
 
 public sealed record EndToEndResult(

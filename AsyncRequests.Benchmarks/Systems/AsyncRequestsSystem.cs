@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Amazon.SQS.Model;
 using AsyncRequests.Benchmarks.Measurement;
 using AsyncRequests.LocalServers;
 using Npgsql;
@@ -185,6 +186,39 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
         {
             _processors = await AppProcess.StartManyAsync(_apis.Count, () => StartProcessorAsync(_settings, _logDirectory, ct));
         }
+    }
+
+    /// <summary>Stored requests whose queue message the Api has not yet sent (their outbox mark is still set).</summary>
+    public Task<long> CountUnsentAsync(CancellationToken ct) => ScalarAsync<long>(
+        "SELECT count(*) FROM requests WHERE published_at IS NULL AND created_at >= $1", ct);
+
+    /// <summary>
+    /// Deletes every request (with its history and webhook deliveries) and purges the request queue: the clients and
+    /// their keys stay. For use with the workers stopped and the Api idle, once it has sent what it stored.
+    /// </summary>
+    public async Task ClearRequestsAsync(CancellationToken ct)
+    {
+        // TRUNCATE, not DELETE: no dead rows or bloated indexes are left behind, so every clear leaves the same state.
+        await using (var truncate = _database.CreateCommand("TRUNCATE requests, status_changes CASCADE"))
+        {
+            await truncate.ExecuteNonQueryAsync(ct);
+        }
+
+        using var client = _sqs.CreateClient();
+        var queue = await client.GetQueueUrlAsync(_settings["Queue__QueueName"], ct);
+        await client.PurgeQueueAsync(queue.QueueUrl, ct);
+    }
+
+    /// <summary>All requests in the table and all messages in the request queue (visible or taken), whatever the scenario.</summary>
+    public async Task<(long Requests, long Messages)> CountEverythingAsync(CancellationToken ct)
+    {
+        await using var count = _database.CreateCommand("SELECT count(*) FROM requests");
+        var requests = (long)(await count.ExecuteScalarAsync(ct))!;
+        using var client = _sqs.CreateClient();
+        var queue = await client.GetQueueUrlAsync(_settings["Queue__QueueName"], ct);
+        var attributes = await client.GetQueueAttributesAsync(
+            new GetQueueAttributesRequest(queue.QueueUrl, ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]), ct);
+        return (requests, (long)attributes.ApproximateNumberOfMessages + attributes.ApproximateNumberOfMessagesNotVisible);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,4 +1,6 @@
+using System.Xml.Linq;
 using AsyncRequests.Benchmarks;
+using AsyncRequests.Benchmarks.Reporting;
 
 namespace AsyncRequests.Tests.Benchmark;
 
@@ -47,9 +49,14 @@ public sealed class BenchmarkSmokeTests
         Assert.All(passes, pass =>
         {
             Assert.Equal(0, pass.Load.Non2xx);
+            Assert.True(pass.Valid, $"Authentication pass {pass.Order} had {pass.Load.SocketErrors} socket errors.");
             Assert.True(pass.Stored > 0, $"Authentication pass {pass.Order} stored nothing.");
             Assert.Equal(0, pass.Lost);
+            // Equal terms: what the run and the earlier passes stored is gone from the table and the queue.
+            Assert.Equal(0, pass.RequestsAtStart);
+            Assert.Equal(0, pass.MessagesAtStart);
         });
+        Assert.True(result.AuthenticationComparable);
         Assert.Null(Assert.Single(result.Runs, r => r.System == "Hangfire.PostgreSql").Authentication);
         var outage = Assert.Single(result.Runs, r => r.Outage is not null).Outage!;
         Assert.Equal(settings.OutageRatePerSecond * settings.OutageDuration.TotalSeconds, outage.Submitted.Accepted);
@@ -57,5 +64,14 @@ public sealed class BenchmarkSmokeTests
         Assert.Equal(outage.Submitted.Accepted, outage.Outcomes.SucceededOnce);
         Assert.True(outage.UnfinishedAtReturn > 0, "Nothing was waiting for SQS when it came back: the outage was not one.");
         Assert.True(result.AllCorrect);
+
+        // The chart of a real run: well-formed, both systems' bars in every panel.
+        var chart = XDocument.Parse(PerformanceChart.Render(result));
+        XNamespace svg = "http://www.w3.org/2000/svg";
+        var panels = chart.Root!.Elements(svg + "g").Where(g => (string?)g.Attribute("class") == "figure").ToList();
+        Assert.NotEmpty(panels);
+        Assert.All(panels, panel => Assert.Equal(
+            ["Hangfire.PostgreSql", "AsyncRequests"],
+            panel.Elements(svg + "rect").Where(r => (string?)r.Attribute("class") == "bar").Select(r => (string?)r.Attribute("data-system"))));
     }
 }
