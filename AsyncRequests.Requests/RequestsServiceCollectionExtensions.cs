@@ -21,8 +21,8 @@ public static class RequestsServiceCollectionExtensions
             .BindConfiguration(DatabaseOptions.SectionName)
             .Configure<IConfiguration>((options, configuration) => options.ConnectionString = configuration.GetConnectionString(ConnectionStringName))
             .Validate(options => !string.IsNullOrWhiteSpace(options.ConnectionString), $"Connection string '{ConnectionStringName}' is missing: set ConnectionStrings__{ConnectionStringName}.")
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
 
         // One connection pool per process, shared by EF Core (in the Api) and the paths that use Npgsql directly.
         builder.Services.AddSingleton(services => BuildDataSource(services.GetRequiredService<IOptions<DatabaseOptions>>().Value));
@@ -55,7 +55,8 @@ public static class RequestsServiceCollectionExtensions
     /// <summary>The SQS client (AWS SDK default settings: AWS_REGION, AWS_ENDPOINT_URL_SQS, credential chain) and the queue topology.</summary>
     public static IHostApplicationBuilder AddRequestQueue(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<QueueOptions>, QueueOptionsValidator>();
         builder.Services.AddDefaultAWSOptions(services => services.GetRequiredService<IConfiguration>().GetAWSOptions(), ServiceLifetime.Singleton);
         builder.Services.AddAWSService<IAmazonSQS>();
         builder.Services.AddSingleton<QueueTopology>();
