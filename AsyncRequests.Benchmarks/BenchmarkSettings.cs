@@ -45,6 +45,9 @@ public sealed record BenchmarkSettings
     /// </summary>
     public bool WithClientKey { get; init; }
 
+    /// <summary>The Processor runs as its Native AOT build (published beforehand) instead of with the JIT.</summary>
+    public bool ProcessorAot { get; init; }
+
     /// <summary>wrk for the accept scenario; otherwise the in-process HTTP loop (no wrk needed).</summary>
     public bool UseWrk { get; init; } = true;
 
@@ -118,6 +121,8 @@ public sealed record BenchmarkSettings
           --builtin-load      use the in-process HTTP loop instead of wrk for the accept scenario
           --client-key        end each AsyncRequests run with accept passes without and with a client key, alternating
           --output PATH       where to write the JSON results (default benchmark-results.json)
+          --processor-aot     run the Processor as its Native AOT build; publish it first:
+                              dotnet publish AsyncRequests.Processor -c Release -r linux-x64
         """;
 
     /// <summary>Reads the command line; null (after printing why) when it is not understood.</summary>
@@ -135,6 +140,9 @@ public sealed record BenchmarkSettings
                     break;
                 case "--client-key":
                     settings = settings with { WithClientKey = true };
+                    break;
+                case "--processor-aot":
+                    settings = settings with { ProcessorAot = true };
                     break;
                 case "--repetitions" when i + 1 < args.Length
                     && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var repetitions)

@@ -20,12 +20,14 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
     private readonly SqsServer _sqs;
     private readonly Dictionary<string, string> _settings;
     private readonly string _logDirectory;
+    private readonly bool _processorAot;
     private AppProcess? _processor;
     private DateTimeOffset _since;
 
     private AsyncRequestsSystem(
-        AppProcess api, AppProcess processor, NpgsqlDataSource database, SqsServer sqs, Dictionary<string, string> settings, string logDirectory)
+        AppProcess api, AppProcess processor, NpgsqlDataSource database, SqsServer sqs, Dictionary<string, string> settings, string logDirectory, bool processorAot)
     {
+        _processorAot = processorAot;
         _api = api;
         _processor = processor;
         _database = database;
@@ -50,7 +52,7 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
     ];
 
     public static async Task<AsyncRequestsSystem> StartAsync(
-        PostgresServer postgres, SqsServer sqs, string instance, string logDirectory, bool withClientKey, CancellationToken ct)
+        PostgresServer postgres, SqsServer sqs, string instance, string logDirectory, bool withClientKey, bool processorAot, CancellationToken ct)
     {
         await postgres.CreateDatabaseAsync(instance, ct);
         // What an Aspire database resource hands a service: no pool settings, the service's own defaults apply.
@@ -87,8 +89,8 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
         try
         {
             var clientKey = withClientKey ? await CreateClientAsync(api.BaseAddress, adminKey, ct) : null;
-            var processor = await StartProcessorAsync(settings, logDirectory, ct);
-            return new AsyncRequestsSystem(api, processor, NpgsqlDataSource.Create(connectionString), sqs, settings, logDirectory)
+            var processor = await StartProcessorAsync(settings, logDirectory, processorAot, ct);
+            return new AsyncRequestsSystem(api, processor, NpgsqlDataSource.Create(connectionString), sqs, settings, logDirectory, processorAot)
             {
                 ClientKey = clientKey,
             };
@@ -164,7 +166,7 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
         await _sqs.StartAgainAsync(ct);
     }
 
-    public async Task StartWorkersAsync(CancellationToken ct) => _processor ??= await StartProcessorAsync(_settings, _logDirectory, ct);
+    public async Task StartWorkersAsync(CancellationToken ct) => _processor ??= await StartProcessorAsync(_settings, _logDirectory, _processorAot, ct);
 
     public async ValueTask DisposeAsync()
     {
@@ -188,8 +190,8 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
         return created.GetProperty("key").GetString() ?? throw new InvalidOperationException("POST /admin/clients answered no key.");
     }
 
-    private static Task<AppProcess> StartProcessorAsync(Dictionary<string, string> settings, string logDirectory, CancellationToken ct) =>
-        AppProcess.StartAsync("AsyncRequests.Processor", settings, logDirectory, "/health", ct);
+    private static Task<AppProcess> StartProcessorAsync(Dictionary<string, string> settings, string logDirectory, bool aot, CancellationToken ct) =>
+        AppProcess.StartAsync("AsyncRequests.Processor", settings, logDirectory, "/health", ct, nativeAot: aot);
 
     private Task<T> ScalarAsync<T>(string sql, CancellationToken ct) => Queries.ScalarAsync<T>(_database, sql, _since, ct);
 }
