@@ -46,6 +46,9 @@ public sealed partial class DatabaseGate(NpgsqlDataSource database, TimeProvider
                 case Readiness.SchemaMissing when reported != Readiness.SchemaMissing:
                     LogWaitingForSchema(logger);
                     break;
+                case Readiness.SchemaMissing:
+                    LogStillWaitingForSchema(logger);
+                    break;
                 case Readiness.Unreachable when reported != Readiness.Unreachable:
                     LogUnreachable(logger, error!);
                     break;
@@ -99,6 +102,9 @@ public sealed partial class DatabaseGate(NpgsqlDataSource database, TimeProvider
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Waiting for the request store schema to be migrated")]
     private static partial void LogWaitingForSchema(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The request store schema is not migrated yet")]
+    private static partial void LogStillWaitingForSchema(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The request store is unreachable; not receiving until it is back")]
     private static partial void LogUnreachable(ILogger logger, Exception exception);
