@@ -69,7 +69,7 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
         var label = $"[{repetition}/{settings.Repetitions}] {(ours ? "AsyncRequests" : "Hangfire.PostgreSql")}";
         progress.Phase($"{label}: starting");
         await using ISystemUnderTest system = ours
-            ? await AsyncRequestsSystem.StartAsync(postgres, sqs, instance, settings.Instances, _logDirectory, settings.WithClientKey, ct)
+            ? await AsyncRequestsSystem.StartAsync(postgres, sqs, instance, settings.Instances, _logDirectory, settings.WithClientKey, settings.ProcessorAot, ct)
             : await HangfireSystem.StartAsync(postgres, instance, settings.Instances, _logDirectory, ct);
         await using var memory = new MemorySampler(postgres.ReadServerProcessId(), progress);
         using var load = new HttpLoad(system.BaseAddresses, Math.Max(settings.EndToEndConcurrency, settings.AcceptConnections.Max()), progress);

@@ -51,6 +51,9 @@ public sealed record BenchmarkSettings
     /// </summary>
     public int Instances { get; init; } = 1;
 
+    /// <summary>The Processor runs as its Native AOT build (published beforehand) instead of with the JIT.</summary>
+    public bool ProcessorAot { get; init; }
+
     /// <summary>wrk for the accept scenario; otherwise the in-process HTTP loop (no wrk needed).</summary>
     public bool UseWrk { get; init; } = true;
 
@@ -131,6 +134,8 @@ public sealed record BenchmarkSettings
           --client-key        end each AsyncRequests run with accept passes without and with a client key, alternating
           --instances N       run N Api and N Processor processes (N Hangfire apps), the load spread over them (default 1)
           --output PATH       where to write the JSON results (default benchmark-results.json)
+          --processor-aot     run the Processor as its Native AOT build; publish it first:
+                              dotnet publish AsyncRequests.Processor -c Release -r linux-x64
           --chart PATH        also write an SVG chart of the headline figures, AsyncRequests against Hangfire
 
         Usage: dotnet run -c Release --project AsyncRequests.Benchmarks -- chart RESULTS.json CHART.svg
@@ -153,6 +158,9 @@ public sealed record BenchmarkSettings
                     break;
                 case "--client-key":
                     settings = settings with { WithClientKey = true };
+                    break;
+                case "--processor-aot":
+                    settings = settings with { ProcessorAot = true };
                     break;
                 case "--repetitions" when i + 1 < args.Length
                     && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var repetitions)

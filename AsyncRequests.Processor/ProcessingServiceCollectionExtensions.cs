@@ -1,7 +1,9 @@
+using System.Diagnostics.CodeAnalysis;
 using AsyncRequests.Processor.Handlers;
 using AsyncRequests.Processor.Polling;
 using AsyncRequests.Processor.Processing;
 using AsyncRequests.Requests.RequestTypes;
+using Microsoft.Extensions.Options;
 
 namespace AsyncRequests.Processor;
 
@@ -9,10 +11,11 @@ public static class ProcessingServiceCollectionExtensions
 {
     public static IHostApplicationBuilder AddRequestProcessing(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<ProcessorOptions>().BindConfiguration(ProcessorOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ProcessorOptions>().BindConfiguration(ProcessorOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ProcessorOptions>, ProcessorOptionsValidator>();
         // Shutdown covers the drain, the last long poll, and a margin to record outcomes and hand back
         // unfinished work; a shutdown that overruns it exits with code 1.
-        builder.Services.AddOptions<HostOptions>().Configure<Microsoft.Extensions.Options.IOptions<ProcessorOptions>>((host, processor) =>
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<ProcessorOptions>>((host, processor) =>
             host.ShutdownTimeout = TimeSpan.FromSeconds(processor.Value.DrainTimeoutSeconds + processor.Value.WaitTimeSeconds + 15));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RequestLeases>();
@@ -30,14 +33,18 @@ public static class ProcessingServiceCollectionExtensions
         return builder;
     }
 
-    /// <summary>Registers every <see cref="RequestHandler{TInput, TResult}"/> here under its request type's name.</summary>
-    private static void AddRequestHandlers(this IServiceCollection services)
-    {
-        var handlers = typeof(ProcessingServiceCollectionExtensions).Assembly.GetTypes()
-            .Where(t => !t.IsAbstract && t.BaseType is { IsGenericType: true } b && b.GetGenericTypeDefinition() == typeof(RequestHandler<,>));
-        foreach (var handler in handlers)
-        {
-            services.AddKeyedScoped(typeof(IRequestHandler), RequestTypeCatalog.NameOf(handler.BaseType!.GetGenericArguments()[0]), handler);
-        }
-    }
+    /// <summary>Every handler, under its request type's name: listed, since a Native AOT build cannot scan its assembly for them.</summary>
+    private static void AddRequestHandlers(this IServiceCollection services) =>
+        services.AddRequestHandler<MultiplyHandler, MultiplyInput, MultiplyResult>()
+            .AddRequestHandler<ComputeHandler, ComputeInput, ComputeResult>()
+            .AddRequestHandler<TransformHandler, TransformInput, TransformResult>()
+            .AddRequestHandler<TextAnalysisHandler, TextAnalysisInput, TextAnalysisResult>()
+            .AddRequestHandler<FailHandler, FailInput, FailResult>();
+
+    private static IServiceCollection AddRequestHandler<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler, TInput, TResult>(
+        this IServiceCollection services)
+        where THandler : RequestHandler<TInput, TResult>
+        where TInput : RequestInput<TResult>
+        where TResult : class =>
+        services.AddKeyedScoped<IRequestHandler, THandler>(RequestTypeNames.NameOf<TInput>());
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using AsyncRequests.Requests.RequestTypes;
+using Microsoft.Extensions.Options;
 
 namespace AsyncRequests.Processor;
 
@@ -67,10 +68,10 @@ public sealed class ProcessorOptions : IValidatableObject
 
         foreach (var (type, limit) in TypeConcurrency)
         {
-            if (!RequestTypeCatalog.Names.Contains(type))
+            if (!RequestTypeNames.Names.Contains(type))
             {
                 yield return new ValidationResult(
-                    $"Processor:TypeConcurrency:{type} names no request type; known types: {string.Join(", ", RequestTypeCatalog.Names)}.",
+                    $"Processor:TypeConcurrency:{type} names no request type; known types: {string.Join(", ", RequestTypeNames.Names)}.",
                     [nameof(TypeConcurrency)]);
             }
             else if (limit < 1 || limit > MaxConcurrency)
@@ -82,3 +83,7 @@ public sealed class ProcessorOptions : IValidatableObject
         }
     }
 }
+
+/// <summary>Checks the attributes and the <see cref="ProcessorOptions.Validate"/> rules in generated code, without reflection.</summary>
+[OptionsValidator]
+public sealed partial class ProcessorOptionsValidator : IValidateOptions<ProcessorOptions>;

@@ -4,7 +4,7 @@ using AsyncRequests.Requests;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddRequestStore();
+builder.AddRequestDatabase();
 builder.AddRequestQueue();
 builder.AddRequestProcessing();
 

@@ -1,7 +1,6 @@
 using Amazon.SQS;
 using AsyncRequests.Requests.Queue;
 using AsyncRequests.Requests.Storage;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -15,24 +14,18 @@ public static class RequestsServiceCollectionExtensions
     /// <summary>The connection string name, as the Aspire database resource is named.</summary>
     public const string ConnectionStringName = "requestsdb";
 
-    /// <summary>The request store (PostgreSQL through EF Core), its health check and telemetry.</summary>
-    public static IHostApplicationBuilder AddRequestStore(this IHostApplicationBuilder builder)
+    /// <summary>The request store's PostgreSQL data source (Npgsql), its health check and telemetry; EF Core is added by the Api only.</summary>
+    public static IHostApplicationBuilder AddRequestDatabase(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<DatabaseOptions>()
             .BindConfiguration(DatabaseOptions.SectionName)
             .Configure<IConfiguration>((options, configuration) => options.ConnectionString = configuration.GetConnectionString(ConnectionStringName))
             .Validate(options => !string.IsNullOrWhiteSpace(options.ConnectionString), $"Connection string '{ConnectionStringName}' is missing: set ConnectionStrings__{ConnectionStringName}.")
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
 
-        // One connection pool per process, shared by EF Core and the hot paths that use Npgsql directly.
+        // One connection pool per process, shared by EF Core (in the Api) and the paths that use Npgsql directly.
         builder.Services.AddSingleton(services => BuildDataSource(services.GetRequiredService<IOptions<DatabaseOptions>>().Value));
-
-        // The factory serves code that runs several database operations at once (a handler's progress
-        // beside its heartbeat); request-scoped code takes a context from the same pool.
-        builder.Services.AddPooledDbContextFactory<RequestsDbContext>((services, options) =>
-            options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>()));
-        builder.Services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<RequestsDbContext>>().CreateDbContext());
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>(ConnectionStringName);
         builder.Services.AddOpenTelemetry()
             .WithTracing(tracing => tracing.AddSource(RequestTelemetry.Name).AddNpgsql())
@@ -62,7 +55,8 @@ public static class RequestsServiceCollectionExtensions
     /// <summary>The SQS client (AWS SDK default settings: AWS_REGION, AWS_ENDPOINT_URL_SQS, credential chain) and the queue topology.</summary>
     public static IHostApplicationBuilder AddRequestQueue(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<QueueOptions>, QueueOptionsValidator>();
         builder.Services.AddDefaultAWSOptions(services => services.GetRequiredService<IConfiguration>().GetAWSOptions(), ServiceLifetime.Singleton);
         builder.Services.AddAWSService<IAmazonSQS>();
         builder.Services.AddSingleton<QueueTopology>();

@@ -91,7 +91,7 @@ public sealed partial class AdminStatistics(
             .ToDictionaryAsync(c => c.Status, c => c.Count, cancellationToken);
 
         long CountOf(RequestStatus status) => counts.Where(c => c.Status == status).Sum(c => c.Count);
-        var byType = RequestTypeCatalog.Names.ToDictionary(name => name, _ => 0L);
+        var byType = RequestTypeNames.Names.ToDictionary(name => name, _ => 0L);
         foreach (var type in counts.GroupBy(c => c.Type))
         {
             byType[type.Key] = type.Sum(c => c.Count);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using AsyncRequests.LocalServers;
 
 namespace AsyncRequests.Benchmarks.Systems;
@@ -25,13 +26,16 @@ public sealed class AppProcess : IAsyncDisposable
     public int ProcessId => _process.Id;
 
     public static async Task<AppProcess> StartAsync(
-        string project, IReadOnlyDictionary<string, string> settings, string logDirectory, string healthPath, CancellationToken ct)
+        string project, IReadOnlyDictionary<string, string> settings, string logDirectory, string healthPath, CancellationToken ct, bool nativeAot = false)
     {
-        var directory = OutputDirectoryOf(project);
+        // Where dotnet publish -r <this machine's runtime identifier> puts a Native AOT build.
+        var directory = nativeAot ? Path.Combine(OutputDirectoryOf(project), RuntimeInformation.RuntimeIdentifier, "publish") : OutputDirectoryOf(project);
         var executable = Path.Combine(directory, project);
         if (!File.Exists(executable))
         {
-            throw new InvalidOperationException($"{executable} does not exist: build the solution in this configuration first.");
+            throw new InvalidOperationException(nativeAot
+                ? $"{executable} does not exist: publish it first (dotnet publish {project} -c Release -r {RuntimeInformation.RuntimeIdentifier})."
+                : $"{executable} does not exist: build the solution in this configuration first.");
         }
 
         var port = FreePort.Next();

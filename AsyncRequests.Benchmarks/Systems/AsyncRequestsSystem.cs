@@ -22,6 +22,7 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
     private readonly SqsServer _sqs;
     private readonly Dictionary<string, string> _settings;
     private readonly string _logDirectory;
+    private readonly bool _processorAot;
     private IReadOnlyList<AppProcess> _processors;
     private DateTimeOffset _since;
 
@@ -31,8 +32,10 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
         NpgsqlDataSource database,
         SqsServer sqs,
         Dictionary<string, string> settings,
-        string logDirectory)
+        string logDirectory,
+        bool processorAot)
     {
+        _processorAot = processorAot;
         _apis = apis;
         _processors = processors;
         _database = database;
@@ -59,7 +62,7 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
     ];
 
     public static async Task<AsyncRequestsSystem> StartAsync(
-        PostgresServer postgres, SqsServer sqs, string instance, int instances, string logDirectory, bool withClientKey, CancellationToken ct)
+        PostgresServer postgres, SqsServer sqs, string instance, int instances, string logDirectory, bool withClientKey, bool processorAot, CancellationToken ct)
     {
         await postgres.CreateDatabaseAsync(instance, ct);
         // What an Aspire database resource hands a service: no pool settings, the service's own defaults apply.
@@ -101,9 +104,9 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
             }
 
             var clientKey = withClientKey ? await CreateClientAsync(apis[0].BaseAddress, adminKey, ct) : null;
-            var processors = await AppProcess.StartManyAsync(instances, () => StartProcessorAsync(settings, logDirectory, ct));
+            var processors = await AppProcess.StartManyAsync(instances, () => StartProcessorAsync(settings, logDirectory, processorAot, ct));
             return new AsyncRequestsSystem(
-                apis, processors, NpgsqlDataSource.Create(PostgresStatements.Untracked(connectionString)), sqs, settings, logDirectory)
+                apis, processors, NpgsqlDataSource.Create(PostgresStatements.Untracked(connectionString)), sqs, settings, logDirectory, processorAot)
             {
                 ClientKey = clientKey,
             };
@@ -184,7 +187,7 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
     {
         if (_processors.Count == 0)
         {
-            _processors = await AppProcess.StartManyAsync(_apis.Count, () => StartProcessorAsync(_settings, _logDirectory, ct));
+            _processors = await AppProcess.StartManyAsync(_apis.Count, () => StartProcessorAsync(_settings, _logDirectory, _processorAot, ct));
         }
     }
 
@@ -239,8 +242,8 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
         return created.GetProperty("key").GetString() ?? throw new InvalidOperationException("POST /admin/clients answered no key.");
     }
 
-    private static Task<AppProcess> StartProcessorAsync(Dictionary<string, string> settings, string logDirectory, CancellationToken ct) =>
-        AppProcess.StartAsync("AsyncRequests.Processor", settings, logDirectory, "/health", ct);
+    private static Task<AppProcess> StartProcessorAsync(Dictionary<string, string> settings, string logDirectory, bool aot, CancellationToken ct) =>
+        AppProcess.StartAsync("AsyncRequests.Processor", settings, logDirectory, "/health", ct, nativeAot: aot);
 
     private Task<T> ScalarAsync<T>(string sql, CancellationToken ct) => Queries.ScalarAsync<T>(_database, sql, _since, ct);
 }

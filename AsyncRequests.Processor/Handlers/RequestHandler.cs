@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using AsyncRequests.Requests.RequestTypes;
 
 namespace AsyncRequests.Processor.Handlers;
@@ -5,12 +7,13 @@ namespace AsyncRequests.Processor.Handlers;
 /// <summary>What the processing pipeline calls; handlers derive from <see cref="RequestHandler{TInput, TResult}"/> instead.</summary>
 public interface IRequestHandler
 {
-    Task<object> HandleAsync(string input, RequestContext context, CancellationToken cancellationToken);
+    /// <summary>Runs the handler on the stored input (JSON) and returns its result as JSON.</summary>
+    Task<string> HandleAsync(string input, RequestContext context, CancellationToken cancellationToken);
 }
 
 /// <summary>
-/// The work of one request type: derive, implement one method, and the type is served (handlers are
-/// found by their input's <see cref="RequestTypeAttribute"/> and resolved from a fresh scope per message).
+/// The work of one request type: derive, implement one method, and add it to the Processor's handler list
+/// (keyed by its input's <see cref="RequestTypeAttribute"/>; resolved from a fresh scope per message).
 /// The result is the contract's record for the input, so clients read what handlers write.
 /// Throw <see cref="TransientRequestException"/> for errors worth retrying; any other exception fails the request.
 /// </summary>
@@ -18,8 +21,16 @@ public abstract class RequestHandler<TInput, TResult> : IRequestHandler
     where TInput : RequestInput<TResult>
     where TResult : class
 {
-    async Task<object> IRequestHandler.HandleAsync(string input, RequestContext context, CancellationToken cancellationToken) =>
-        await HandleAsync(RequestTypeCatalog.Deserialize<TInput>(input), context, cancellationToken);
+    // The contract's source-generated metadata: no reflection, so the Processor can be published with Native AOT.
+    private static readonly JsonTypeInfo<TInput> s_input = (JsonTypeInfo<TInput>)ContractsJsonContext.Default.GetTypeInfo(typeof(TInput))!;
+    private static readonly JsonTypeInfo<TResult> s_result = (JsonTypeInfo<TResult>)ContractsJsonContext.Default.GetTypeInfo(typeof(TResult))!;
+
+    async Task<string> IRequestHandler.HandleAsync(string input, RequestContext context, CancellationToken cancellationToken)
+    {
+        var parsed = JsonSerializer.Deserialize(input, s_input)
+            ?? throw new JsonException($"The stored input of a {RequestTypeNames.NameOf<TInput>()} request is null.");
+        return JsonSerializer.Serialize(await HandleAsync(parsed, context, cancellationToken), s_result);
+    }
 
     protected abstract Task<TResult> HandleAsync(TInput input, RequestContext context, CancellationToken cancellationToken);
 }

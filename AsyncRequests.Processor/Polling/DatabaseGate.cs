@@ -1,6 +1,4 @@
 using AsyncRequests.Requests.Storage;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql;
 
 namespace AsyncRequests.Processor.Polling;
@@ -11,8 +9,13 @@ namespace AsyncRequests.Processor.Polling;
 /// (and its receive count spent) only to fail. Every failure means "not ready yet": the gate never
 /// throws, so a database problem an operator fixes (permissions, a broken schema) needs no restart.
 /// </summary>
-public sealed partial class DatabaseGate(IDbContextFactory<RequestsDbContext> contexts, TimeProvider time, ILogger<DatabaseGate> logger)
+public sealed partial class DatabaseGate(NpgsqlDataSource database, TimeProvider time, ILogger<DatabaseGate> logger)
 {
+    // Asks for the history table first: a query of a table that is missing fails, and the server logs it as an error.
+    private const string HistoryTableSql = $"SELECT to_regclass('\"{RequestStoreSchema.MigrationsHistoryTable}\"') IS NOT NULL";
+
+    private const string MigratedSql = $"""SELECT EXISTS (SELECT FROM "{RequestStoreSchema.MigrationsHistoryTable}" WHERE "MigrationId" = $1)""";
+
     private static readonly TimeSpan s_checkInterval = TimeSpan.FromSeconds(1);
 
     private enum Readiness
@@ -43,6 +46,9 @@ public sealed partial class DatabaseGate(IDbContextFactory<RequestsDbContext> co
                 case Readiness.SchemaMissing when reported != Readiness.SchemaMissing:
                     LogWaitingForSchema(logger);
                     break;
+                case Readiness.SchemaMissing:
+                    LogStillWaitingForSchema(logger);
+                    break;
                 case Readiness.Unreachable when reported != Readiness.Unreachable:
                     LogUnreachable(logger, error!);
                     break;
@@ -67,14 +73,17 @@ public sealed partial class DatabaseGate(IDbContextFactory<RequestsDbContext> co
     {
         try
         {
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            await using var connection = await database.OpenConnectionAsync(cancellationToken);
+            await using var historyTable = new NpgsqlCommand(HistoryTableSql, connection);
+            if (!(bool)(await historyTable.ExecuteScalarAsync(cancellationToken))!)
+            {
+                return (Readiness.SchemaMissing, null);
+            }
 
-            // EF finds out that its history table is missing by a query that fails, logged as an error.
-            var historyTable = await db.Database
-                .SqlQuery<string?>($"SELECT to_regclass(quote_ident({HistoryRepository.DefaultTableName}))::text AS \"Value\"")
-                .SingleAsync(cancellationToken);
-            var migrated = historyTable is not null && !(await db.Database.GetPendingMigrationsAsync(cancellationToken)).Any();
-            return (migrated ? Readiness.Ready : Readiness.SchemaMissing, null);
+            // The Api migrates in order, so the newest migration recorded means the schema is complete.
+            await using var migrated = new NpgsqlCommand(MigratedSql, connection);
+            migrated.Parameters.Add(new NpgsqlParameter { Value = RequestStoreSchema.LatestMigration });
+            return ((bool)(await migrated.ExecuteScalarAsync(cancellationToken))! ? Readiness.Ready : Readiness.SchemaMissing, null);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
         {
@@ -93,6 +102,9 @@ public sealed partial class DatabaseGate(IDbContextFactory<RequestsDbContext> co
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Waiting for the request store schema to be migrated")]
     private static partial void LogWaitingForSchema(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The request store schema is not migrated yet")]
+    private static partial void LogStillWaitingForSchema(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The request store is unreachable; not receiving until it is back")]
     private static partial void LogUnreachable(ILogger logger, Exception exception);

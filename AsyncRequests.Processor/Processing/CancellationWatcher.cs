@@ -1,6 +1,6 @@
 using AsyncRequests.Requests.Storage;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace AsyncRequests.Processor.Processing;
 
@@ -11,11 +11,13 @@ namespace AsyncRequests.Processor.Processing;
 /// </summary>
 public sealed partial class CancellationWatcher(
     RunningRequests running,
-    IDbContextFactory<RequestsDbContext> contexts,
+    NpgsqlDataSource database,
     IOptions<ProcessorOptions> options,
     TimeProvider time,
     ILogger<CancellationWatcher> logger) : BackgroundService
 {
+    private const string CancelledSql = "SELECT id FROM requests WHERE id = ANY($1) AND cancel_requested";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var untraced = BackgroundTracing.Suppress();
@@ -56,11 +58,17 @@ public sealed partial class CancellationWatcher(
             return;
         }
 
-        await using var db = await contexts.CreateDbContextAsync(stoppingToken);
-        var cancelled = await db.Requests
-            .Where(r => ids.Contains(r.Id) && r.CancelRequested)
-            .Select(r => r.Id)
-            .ToListAsync(stoppingToken);
+        var cancelled = new List<Guid>();
+        await using (var command = database.CreateCommand(CancelledSql))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray() });
+            await using var reader = await command.ExecuteReaderAsync(stoppingToken);
+            while (await reader.ReadAsync(stoppingToken))
+            {
+                cancelled.Add(reader.GetGuid(0));
+            }
+        }
+
         foreach (var id in cancelled)
         {
             LogCancelling(logger, id);

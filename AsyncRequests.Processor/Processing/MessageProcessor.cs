@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using AsyncRequests.Processor.Handlers;
 using AsyncRequests.Processor.Polling;
 using AsyncRequests.Requests;
@@ -23,7 +22,6 @@ public sealed partial class MessageProcessor(
     TimeProvider time,
     ILogger<MessageProcessor> logger)
 {
-    private static readonly JsonSerializerOptions s_resultOptions = new(JsonSerializerDefaults.Web);
     private static readonly TimeSpan s_maxRecordBackoff = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan s_lookAgainDelay = TimeSpan.FromSeconds(1);
     private static readonly IReadOnlyDictionary<Guid, ClaimResult> s_nothingClaimed = new Dictionary<Guid, ClaimResult>();
@@ -182,8 +180,7 @@ public sealed partial class MessageProcessor(
         using var handling = RequestTelemetry.ActivitySource.StartActivity($"handle {request.Type}");
         try
         {
-            var result = await handler.HandleAsync(request.Input, context, running.Stopping);
-            return Outcome.Succeeded(JsonSerializer.Serialize(result, result.GetType(), s_resultOptions));
+            return Outcome.Succeeded(await handler.HandleAsync(request.Input, context, running.Stopping));
         }
         catch (OperationCanceledException) when (running.CancelRequested)
         {

@@ -7,9 +7,9 @@ using NpgsqlTypes;
 namespace AsyncRequests.Processor.Processing;
 
 /// <summary>
-/// All the SQL of the Processor. Every status change a worker makes is a guarded update: a worker acts
-/// on a request only while it holds the lease it was given at claim time (owner and attempt), so a
-/// worker that lost its lease (it stalled and another took over) can no longer change the request.
+/// The SQL of a worker's claims, leases and outcomes. Every status change a worker makes is a guarded
+/// update: a worker acts on a request only while it holds the lease it was given at claim time (owner
+/// and attempt), so a worker that lost its lease (it stalled and another took over) can no longer change the request.
 /// Each change writes its history row in the same statement, and each statement serves a whole batch.
 /// </summary>
 public sealed class RequestLeases(

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace AsyncRequests.Requests.Queue;
 
@@ -23,3 +24,7 @@ public sealed class QueueOptions
     [Range(1, 43_200)]
     public int VisibilityTimeoutSeconds { get; set; } = 60;
 }
+
+/// <summary>Checks the attributes of <see cref="QueueOptions"/> in generated code, without reflection.</summary>
+[OptionsValidator]
+public sealed partial class QueueOptionsValidator : IValidateOptions<QueueOptions>;

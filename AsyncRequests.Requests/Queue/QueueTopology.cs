@@ -45,7 +45,7 @@ public sealed class QueueTopology(IAmazonSQS sqs, IOptions<QueueOptions> options
         {
             ["deadLetterTargetArn"] = deadLetterArn,
             ["maxReceiveCount"] = queue.MaxReceiveCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
+        }, QueueJsonContext.Default.DictionaryStringString);
         var queueUrl = (await sqs.CreateQueueAsync(
             new CreateQueueRequest
             {

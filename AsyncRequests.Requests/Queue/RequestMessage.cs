@@ -12,16 +12,14 @@ namespace AsyncRequests.Requests.Queue;
 /// </summary>
 public sealed record RequestMessage(Guid RequestId, string Type, [property: JsonPropertyName("client")] string ClientId = ApiClient.AnonymousId)
 {
-    private static readonly JsonSerializerOptions s_options = new(JsonSerializerDefaults.Web);
-
-    public string ToJson() => JsonSerializer.Serialize(this, s_options);
+    public string ToJson() => JsonSerializer.Serialize(this, QueueJsonContext.Default.RequestMessage);
 
     /// <summary>Reads a message body; null when it is not a message of ours.</summary>
     public static RequestMessage? TryParse(string body)
     {
         try
         {
-            var message = JsonSerializer.Deserialize<RequestMessage>(body, s_options);
+            var message = JsonSerializer.Deserialize(body, QueueJsonContext.Default.RequestMessage);
             return message switch
             {
                 null or { Type: not { Length: > 0 } } => null,

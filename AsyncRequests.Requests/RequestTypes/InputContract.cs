@@ -63,7 +63,7 @@ internal static class InputContract
 
         if (rewritten is not null)
         {
-            readable = JsonSerializer.SerializeToElement(rewritten);
+            readable = JsonElement.Parse(rewritten.ToJsonString());
         }
 
         return null;

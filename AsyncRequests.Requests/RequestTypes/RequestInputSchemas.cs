@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
@@ -15,8 +16,10 @@ public sealed record RequestTypeDescription(string Name, string Description, Jso
 /// <summary>
 /// The JSON Schema of each request type's input, exported from the input records with the same
 /// serializer options that read them, and with their validation attributes turned into schema
-/// limits, so that the schema accepts what <see cref="RequestTypeCatalog.Read"/> accepts.
+/// limits, so that the schema accepts what <see cref="RequestTypeCatalog.Read"/> accepts. By reflection, like the catalog.
 /// </summary>
+[RequiresUnreferencedCode("Exports schemas by reflection; the Api runs with the JIT.")]
+[RequiresDynamicCode("Exports schemas by reflection; the Api runs with the JIT.")]
 public static class RequestInputSchemas
 {
     private static readonly JsonSchemaExporterOptions s_exporterOptions = new()
@@ -26,7 +29,7 @@ public static class RequestInputSchemas
         TransformSchemaNode = AddValidationLimits,
     };
 
-    public static IReadOnlyList<RequestTypeDescription> All { get; } = [.. RequestTypeCatalog.InputTypes
+    public static IReadOnlyList<RequestTypeDescription> All { get; } = [.. RequestTypeNames.InputTypes
         .OrderBy(t => t.Key, StringComparer.Ordinal)
         .Select(t => new RequestTypeDescription(
             t.Key,

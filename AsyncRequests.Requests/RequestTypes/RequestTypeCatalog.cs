@@ -1,6 +1,5 @@
-using System.Collections.Frozen;
 using System.ComponentModel.DataAnnotations;
-using System.Reflection;
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -9,16 +8,15 @@ using System.Text.Json.Serialization;
 namespace AsyncRequests.Requests.RequestTypes;
 
 /// <summary>
-/// The request types this system knows, found from the <see cref="RequestTypeAttribute"/> on the
-/// input records, and the one strict way their input is read, validated and written.
+/// The one strict way the input of a request type (<see cref="RequestTypeNames"/>) is read, validated and
+/// written, for the Api. It validates by reflection (data annotations, the reflection-based serializer), so
+/// it is marked as such: the Processor, published with Native AOT, reads its inputs from the contract's
+/// source-generated metadata instead.
 /// </summary>
+[RequiresUnreferencedCode("Validates inputs by reflection; the Api runs with the JIT.")]
+[RequiresDynamicCode("Validates inputs by reflection; the Api runs with the JIT.")]
 public static class RequestTypeCatalog
 {
-    private static readonly FrozenDictionary<string, Type> s_inputTypes = typeof(RequestInput).Assembly
-        .GetTypes()
-        .Where(t => t.IsSubclassOf(typeof(RequestInput)) && !t.IsAbstract)
-        .ToFrozenDictionary(NameOf, StringComparer.Ordinal);
-
     /// <summary>
     /// Strict on purpose: unknown fields, names in another case, numbers in strings and integer enums are
     /// errors, not guesses. What it cannot make strict, <see cref="InputContract"/> checks before it reads.
@@ -33,17 +31,6 @@ public static class RequestTypeCatalog
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false) },
     };
 
-    public static IReadOnlyCollection<string> Names => s_inputTypes.Keys;
-
-    /// <summary>The input record of each request type, by name.</summary>
-    public static IReadOnlyDictionary<string, Type> InputTypes => s_inputTypes;
-
-    public static string NameOf(Type inputType) =>
-        inputType.GetCustomAttribute<RequestTypeAttribute>()?.Name
-        ?? throw new InvalidOperationException($"{inputType.Name} has no [{nameof(RequestTypeAttribute)}].");
-
-    public static string NameOf<TInput>() where TInput : RequestInput => NameOf(typeof(TInput));
-
     /// <summary>
     /// Reads and validates the input of a request of type <paramref name="type"/>. Errors are keyed
     /// by the JSON path a client wrote (<c>type</c>, <c>input.num1</c>) so they can fix exactly that.
@@ -55,9 +42,9 @@ public static class RequestTypeCatalog
             return RequestInputReadResult.Invalid("type", "The type field is required.");
         }
 
-        if (!s_inputTypes.TryGetValue(type, out var inputType))
+        if (!RequestTypeNames.InputTypes.TryGetValue(type, out var inputType))
         {
-            return RequestInputReadResult.Invalid("type", $"Unknown request type '{Truncate(type)}'. Known types: {string.Join(", ", Names.Order())}.");
+            return RequestInputReadResult.Invalid("type", $"Unknown request type '{Truncate(type)}'. Known types: {string.Join(", ", RequestTypeNames.Names.Order())}.");
         }
 
         if (input is not { ValueKind: JsonValueKind.Object } inputObject)
@@ -94,10 +81,6 @@ public static class RequestTypeCatalog
             .ToDictionary(g => g.Key, g => g.ToArray());
         return new RequestInputReadResult(null, errors);
     }
-
-    public static TInput Deserialize<TInput>(string json) where TInput : RequestInput =>
-        JsonSerializer.Deserialize<TInput>(json, InputSerializerOptions)
-        ?? throw new JsonException($"The stored input of a {NameOf<TInput>()} request is null.");
 
     public static string Serialize(RequestInput input) =>
         JsonSerializer.Serialize(input, input.GetType(), InputSerializerOptions);

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace AsyncRequests.Requests.Storage;
 
@@ -26,3 +27,7 @@ public sealed class DatabaseOptions
     [Range(0, 30_000)]
     public int ConnectionWaitMilliseconds { get; set; } = 1000;
 }
+
+/// <summary>Checks the attributes of <see cref="DatabaseOptions"/> in generated code, without reflection.</summary>
+[OptionsValidator]
+public sealed partial class DatabaseOptionsValidator : IValidateOptions<DatabaseOptions>;

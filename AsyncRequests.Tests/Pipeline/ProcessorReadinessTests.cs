@@ -3,8 +3,10 @@ using Amazon.SQS.Model;
 using AsyncRequests.Processor;
 using AsyncRequests.Processor.Polling;
 using AsyncRequests.Processor.Processing;
+using AsyncRequests.Requests.Storage;
 using AsyncRequests.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -43,6 +45,16 @@ public sealed class ProcessorReadinessTests(TestServers servers)
         }
 
         await WaitForStatusAsync(client, "/health", HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public void The_processor_waits_for_the_newest_migration_of_the_request_store()
+    {
+        // The Processor has no EF Core to ask which migrations exist: it waits for the one named here.
+        using var db = new RequestsDbContext(new DbContextOptionsBuilder<RequestsDbContext>().UseNpgsql("Host=localhost").Options);
+
+        Assert.Equal(RequestStoreSchema.LatestMigration, db.Database.GetMigrations().Last());
+        Assert.Equal(RequestStoreSchema.MigrationsHistoryTable, HistoryRepository.DefaultTableName);
     }
 
     [Fact]
