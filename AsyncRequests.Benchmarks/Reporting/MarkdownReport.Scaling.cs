@@ -33,6 +33,12 @@ public static partial class MarkdownReport
 
     private static void PostgresWork(StringBuilder text, BenchmarkResult result)
     {
+        // Results written before PostgreSQL's work was measured have none to show.
+        if (result.Runs.Any(r => r.EndToEnd.Postgres is null))
+        {
+            return;
+        }
+
         text.AppendLine();
         text.AppendLine($"| PostgreSQL per request, end to end | {Peer} | {Ours} | ours/peer |");
         text.AppendLine("|---|---|---|---|");
