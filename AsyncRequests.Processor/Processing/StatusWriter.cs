@@ -12,32 +12,18 @@ public sealed partial class StatusWriter(RequestLeases leases, RunningRequests r
     private const int MaxBatch = 100;
     private static readonly TimeSpan s_progressDebounce = TimeSpan.FromMilliseconds(200);
 
-    private readonly Lock _gate = new();
-    private readonly List<PendingOutcome> _pending = [];
-    private bool _writing;
+    private readonly GroupCommit<OutcomeRecord, bool> _outcomes = new(
+        async batch =>
+        {
+            var recorded = await leases.RecordAsync(batch, CancellationToken.None);
+            return [.. batch.Select(o => recorded.Contains(o.RequestId))];
+        },
+        MaxBatch);
+
     private int _progressScheduled;
 
     /// <summary>Records <paramref name="outcome"/> with whatever else is waiting; false if the lease it was reached under is no longer held.</summary>
-    public Task<bool> RecordAsync(OutcomeRecord outcome)
-    {
-        var pending = new PendingOutcome(outcome, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
-        bool startWriting;
-        lock (_gate)
-        {
-            _pending.Add(pending);
-            startWriting = !_writing;
-            _writing = true;
-        }
-
-        if (startWriting)
-        {
-            // A batch's statement records many requests' outcomes, so it joins none of their traces.
-            using var untraced = BackgroundTracing.Suppress();
-            _ = Task.Run(WriteOutcomesAsync);
-        }
-
-        return pending.Recorded.Task;
-    }
+    public Task<bool> RecordAsync(OutcomeRecord outcome) => _outcomes.SubmitAsync(outcome);
 
     /// <summary>A handler reported progress (kept on its <see cref="RunningRequest"/>): write it soon.</summary>
     public void ProgressReported()
@@ -46,41 +32,6 @@ public sealed partial class StatusWriter(RequestLeases leases, RunningRequests r
         {
             using var untraced = BackgroundTracing.Suppress();
             _ = WriteProgressAsync();
-        }
-    }
-
-    private async Task WriteOutcomesAsync()
-    {
-        while (true)
-        {
-            List<PendingOutcome> batch;
-            lock (_gate)
-            {
-                if (_pending.Count == 0)
-                {
-                    _writing = false;
-                    return;
-                }
-
-                batch = _pending[..Math.Min(MaxBatch, _pending.Count)];
-                _pending.RemoveRange(0, batch.Count);
-            }
-
-            try
-            {
-                var recorded = await leases.RecordAsync([.. batch.Select(p => p.Outcome)], CancellationToken.None);
-                foreach (var pending in batch)
-                {
-                    pending.Recorded.SetResult(recorded.Contains(pending.Outcome.RequestId));
-                }
-            }
-            catch (Exception e)
-            {
-                foreach (var pending in batch)
-                {
-                    pending.Recorded.SetException(e);
-                }
-            }
         }
     }
 
@@ -107,8 +58,6 @@ public sealed partial class StatusWriter(RequestLeases leases, RunningRequests r
             LogProgressLost(logger, reports.Count, e);
         }
     }
-
-    private sealed record PendingOutcome(OutcomeRecord Outcome, TaskCompletionSource<bool> Recorded);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record the progress of {Count} running requests")]
     private static partial void LogProgressLost(ILogger logger, int count, Exception exception);
