@@ -22,6 +22,7 @@ public static class ProcessingServiceCollectionExtensions
         builder.Services.AddSingleton<DatabaseGate>();
         builder.Services.AddSingleton<DeadLetterRequeue>();
         builder.Services.AddSingleton<RunningRequests>();
+        builder.Services.AddSingleton<RequestClaimer>();
         builder.Services.AddSingleton<StatusWriter>();
         builder.Services.AddSingleton<MessageProcessor>();
         builder.Services.AddSingleton<ReceiveLoopHealthCheck>();

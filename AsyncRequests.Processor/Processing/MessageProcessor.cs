@@ -14,6 +14,7 @@ namespace AsyncRequests.Processor.Processing;
 /// </summary>
 public sealed partial class MessageProcessor(
     RequestLeases leases,
+    RequestClaimer claimer,
     StatusWriter writer,
     RunningRequests runningRequests,
     IServiceScopeFactory scopes,
@@ -26,7 +27,7 @@ public sealed partial class MessageProcessor(
     private static readonly TimeSpan s_lookAgainDelay = TimeSpan.FromSeconds(1);
     private static readonly IReadOnlyDictionary<Guid, ClaimResult> s_nothingClaimed = new Dictionary<Guid, ClaimResult>();
 
-    /// <summary>Claims the requests of <paramref name="messages"/> in one statement and processes each; one task per message.</summary>
+    /// <summary>Claims the requests of <paramref name="messages"/> together (with other callers' claims) and processes each; one task per message.</summary>
     /// <param name="messages">Received messages that may start now.</param>
     /// <param name="handOver">Cancelled when this instance stops and must hand unfinished work back.</param>
     public IReadOnlyList<Task<MessageDisposition>> ProcessAll(IReadOnlyList<InFlightMessage> messages, CancellationToken handOver)
@@ -35,8 +36,7 @@ public sealed partial class MessageProcessor(
         var ids = requests.OfType<RequestMessage>().Select(r => r.RequestId).Distinct().ToList();
         var owner = Guid.CreateVersion7();
 
-        // Not cancelled: a claim cut off mid-flight might have committed, spending attempts of requests nobody runs.
-        var claims = ids.Count == 0 ? Task.FromResult(s_nothingClaimed) : leases.ClaimAsync(ids, owner, CancellationToken.None);
+        var claims = ids.Count == 0 ? Task.FromResult(s_nothingClaimed) : claimer.ClaimAsync(ids, owner);
         var seen = new HashSet<Guid>();
         return [.. messages.Select((message, i) => requests[i] is { } request
             ? ProcessAsync(message, request, claims, owner, firstForRequest: seen.Add(request.RequestId), handOver)

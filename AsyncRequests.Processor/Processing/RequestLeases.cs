@@ -19,11 +19,12 @@ public sealed class RequestLeases(
     IOptions<ProcessorOptions> processorOptions)
 {
     // One statement, so that the claim and the classification of what it could not claim come from
-    // the same snapshot: deciding from a second read raced with the holder's own changes.
+    // the same snapshot: deciding from a second read raced with the holder's own changes. Each id comes
+    // with its own owner (a statement serves several callers); the ids are distinct.
     private const string ClaimSql = """
         WITH claimed AS (
             UPDATE requests
-            SET status = 'processing', attempts = attempts + 1, lease_owner = $2, lease_expires_at = $3,
+            SET status = 'processing', attempts = attempts + 1, lease_owner = $2[array_position($1, id)], lease_expires_at = $3,
                 started_at = coalesce(started_at, $4), progress_percent = 0, progress_stage = NULL, updated_at = $4
             WHERE id = ANY($1) AND attempts < $5
               AND (status = 'pending' OR (status = 'processing' AND lease_expires_at < $4))
@@ -92,19 +93,24 @@ public sealed class RequestLeases(
 
     public TimeSpan LeaseDuration => TimeSpan.FromSeconds(queueOptions.Value.VisibilityTimeoutSeconds);
 
-    /// <summary>Claims every request of <paramref name="requestIds"/> that is free, for <paramref name="owner"/>, and says why the others were not.</summary>
-    public async Task<IReadOnlyDictionary<Guid, ClaimResult>> ClaimAsync(IReadOnlyCollection<Guid> requestIds, Guid owner, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims every request of <paramref name="claims"/> that is free, each for its own owner, and says why the
+    /// others were not; one result per claim, in order. Of several claims of one request only the first can
+    /// claim it (for its owner); the others then find it held, as a duplicate message would.
+    /// </summary>
+    public async Task<IReadOnlyList<ClaimResult>> ClaimAsync(IReadOnlyList<RequestClaim> claims, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var maxAttempts = processorOptions.Value.MaxAttempts;
+        var first = claims.DistinctBy(c => c.RequestId).ToList();
         await using var command = database.CreateCommand(ClaimSql);
-        command.Parameters.Add(new NpgsqlParameter { Value = requestIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
-        command.Parameters.Add(new NpgsqlParameter { Value = owner });
+        command.Parameters.Add(new NpgsqlParameter { Value = first.Select(c => c.RequestId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        command.Parameters.Add(new NpgsqlParameter { Value = first.Select(c => c.Owner).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
         command.Parameters.Add(new NpgsqlParameter { Value = now + LeaseDuration });
         command.Parameters.Add(new NpgsqlParameter { Value = now });
         command.Parameters.Add(new NpgsqlParameter { Value = maxAttempts });
 
-        var results = requestIds.Distinct().ToDictionary(id => id, ClaimResult (_) => new ClaimResult.NotFound());
+        var results = first.ToDictionary(c => c.RequestId, ClaimResult (_) => new ClaimResult.NotFound());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -132,7 +138,10 @@ public sealed class RequestLeases(
             };
         }
 
-        return results;
+        var answered = new HashSet<Guid>();
+        return [.. claims.Select(c => results[c.RequestId] is ClaimResult.Claimed && !answered.Add(c.RequestId)
+            ? new ClaimResult.HeldElsewhere(LeaseDuration)
+            : results[c.RequestId])];
     }
 
     public async Task<AsyncRequest?> FindAsync(Guid requestId, CancellationToken cancellationToken)
@@ -220,6 +229,9 @@ public sealed class RequestLeases(
 /// </summary>
 public sealed record OutcomeRecord(
     Guid RequestId, Guid Owner, int Attempt, RequestStatus Status, string? Result, string? Error, string? Detail, bool ReturnsAttempt = false);
+
+/// <summary>A claim of request <see cref="RequestId"/> for the worker <see cref="Owner"/>.</summary>
+public readonly record struct RequestClaim(Guid RequestId, Guid Owner);
 
 /// <summary>A running request's lease and the latest progress its handler reported, if not yet written.</summary>
 public sealed record LeaseKeeping(Guid RequestId, Guid Owner, Progress? Progress);

@@ -33,14 +33,17 @@ public sealed class ClaimBatchTests(TestServers servers)
         await using var dataSource = NpgsqlDataSource.Create(pipeline.Settings["ConnectionStrings:requestsdb"]!);
         var leases = new RequestLeases(dataSource, TimeProvider.System, Options.Create(new QueueOptions()), Options.Create(new ProcessorOptions { MaxAttempts = 3 }));
 
-        var results = await leases.ClaimAsync([free, free, finished, held, exhausted, unknown], Guid.CreateVersion7(), ct);
+        var owner = Guid.CreateVersion7();
+        Guid[] ids = [free, free, finished, held, exhausted, unknown];
+        var results = await leases.ClaimAsync([.. ids.Select(id => new RequestClaim(id, owner))], ct);
 
-        var claimed = Assert.IsType<ClaimResult.Claimed>(results[free]);
+        var claimed = Assert.IsType<ClaimResult.Claimed>(results[0]);
         Assert.Equal(1, claimed.Request.Attempts);
-        Assert.Equal(RequestStatus.Succeeded, Assert.IsType<ClaimResult.AlreadyFinished>(results[finished]).Status);
-        Assert.IsType<ClaimResult.HeldElsewhere>(results[held]);
-        Assert.Equal(3, Assert.IsType<ClaimResult.AttemptsExhausted>(results[exhausted]).Attempts);
-        Assert.IsType<ClaimResult.NotFound>(results[unknown]);
+        Assert.Equal(leases.LeaseDuration, Assert.IsType<ClaimResult.HeldElsewhere>(results[1]).LeaseRemaining);
+        Assert.Equal(RequestStatus.Succeeded, Assert.IsType<ClaimResult.AlreadyFinished>(results[2]).Status);
+        Assert.IsType<ClaimResult.HeldElsewhere>(results[3]);
+        Assert.Equal(3, Assert.IsType<ClaimResult.AttemptsExhausted>(results[4]).Attempts);
+        Assert.IsType<ClaimResult.NotFound>(results[5]);
 
         var document = await pipeline.GetAsync(free);
         Assert.Equal(RequestStatus.Processing, document.Status);
