@@ -53,19 +53,9 @@ public sealed class ClaimCoalescingTests(TestServers servers)
         var contestedSecond = claimer.ClaimAsync([contested], owners[3]);
         await transaction.RollbackAsync(ct);
 
-        Assert.IsType<ClaimResult.Claimed>(Assert.Single(await first).Value);
-        var mixedResults = await mixed;
-        Assert.Equal(new[] { free, unknown }.Order(), mixedResults.Keys.Order());
-        Assert.Equal(1, Assert.IsType<ClaimResult.Claimed>(mixedResults[free]).Request.Attempts);
-        Assert.IsType<ClaimResult.NotFound>(mixedResults[unknown]);
-        var refusedResults = await refused;
-        Assert.Equal(new[] { finished, held }.Order(), refusedResults.Keys.Order());
-        Assert.Equal(RequestStatus.Succeeded, Assert.IsType<ClaimResult.AlreadyFinished>(refusedResults[finished]).Status);
-        Assert.IsType<ClaimResult.HeldElsewhere>(refusedResults[held]);
-        Assert.IsType<ClaimResult.Claimed>(Assert.Single(await contestedFirst).Value);
-        Assert.Equal(leases.LeaseDuration, Assert.IsType<ClaimResult.HeldElsewhere>(Assert.Single(await contestedSecond).Value).LeaseRemaining);
+        await Task.WhenAll(first, mixed, refused, contestedFirst, contestedSecond);
 
-        // One statement (one transaction) claimed both, each for its own caller, and the contested request once.
+        // One statement (one transaction) claimed the free and the contested request, each for its own caller, the contested one once.
         await using var check = await dataSource.OpenConnectionAsync(ct);
         await using var command = new NpgsqlCommand(
             """
@@ -87,6 +77,18 @@ public sealed class ClaimCoalescingTests(TestServers servers)
         Assert.Equal(owners[2], claims.Single(c => c.Id == contested).Owner);
         Assert.Equal(claims.Single(c => c.Id == free).Transaction, claims.Single(c => c.Id == contested).Transaction);
         Assert.NotEqual(claims.Single(c => c.Id == blocker).Transaction, claims.Single(c => c.Id == free).Transaction);
+
+        Assert.IsType<ClaimResult.Claimed>(Assert.Single(await first).Value);
+        var mixedResults = await mixed;
+        Assert.Equal(new[] { free, unknown }.Order(), mixedResults.Keys.Order());
+        Assert.Equal(1, Assert.IsType<ClaimResult.Claimed>(mixedResults[free]).Request.Attempts);
+        Assert.IsType<ClaimResult.NotFound>(mixedResults[unknown]);
+        var refusedResults = await refused;
+        Assert.Equal(new[] { finished, held }.Order(), refusedResults.Keys.Order());
+        Assert.Equal(RequestStatus.Succeeded, Assert.IsType<ClaimResult.AlreadyFinished>(refusedResults[finished]).Status);
+        Assert.IsType<ClaimResult.HeldElsewhere>(refusedResults[held]);
+        Assert.IsType<ClaimResult.Claimed>(Assert.Single(await contestedFirst).Value);
+        Assert.Equal(leases.LeaseDuration, Assert.IsType<ClaimResult.HeldElsewhere>(Assert.Single(await contestedSecond).Value).LeaseRemaining);
     }
 
     [Fact]
