@@ -2,27 +2,29 @@ namespace AsyncRequests.Processor.Processing;
 
 /// <summary>
 /// Group commit: items submitted while a batch's statement is in flight wait and go together in the
-/// next one, as soon as the writer is free (no linger, so a lone item goes at once). Each caller awaits only its own items' results, set
-/// once <paramref name="writeBatch"/> returned, that is once the statement that served them has committed.
+/// next one, as soon as the writer is free (no linger, so a lone item goes at once). Items submitted
+/// together go in one statement, so a caller's items succeed or fail together. Each caller awaits only
+/// its own items' results, set once <paramref name="writeBatch"/> returned, that is once the statement
+/// that served them has committed.
 /// </summary>
 /// <param name="writeBatch">Writes a batch in one statement; returns one result per item, in the items' order.</param>
-/// <param name="maxBatch">The most items one statement takes.</param>
+/// <param name="maxBatch">The most items one statement takes, unless a single submission brings more.</param>
 public sealed class GroupCommit<TItem, TResult>(Func<IReadOnlyList<TItem>, Task<IReadOnlyList<TResult>>> writeBatch, int maxBatch)
 {
     private readonly Lock _gate = new();
-    private readonly List<Pending> _pending = [];
+    private readonly List<Pending[]> _pending = [];
     private bool _writing;
 
     public Task<TResult> SubmitAsync(TItem item) => SubmitAll([item])[0];
 
-    /// <summary>Submits <paramref name="items"/> together, so that they join the same statement unless it is full.</summary>
+    /// <summary>Submits <paramref name="items"/> together: they go in one statement.</summary>
     public IReadOnlyList<Task<TResult>> SubmitAll(IReadOnlyList<TItem> items)
     {
-        var submitted = items.Select(item => new Pending(item, new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously))).ToList();
+        Pending[] submitted = [.. items.Select(item => new Pending(item, new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously)))];
         bool startWriting;
         lock (_gate)
         {
-            _pending.AddRange(submitted);
+            _pending.Add(submitted);
             startWriting = !_writing;
             _writing = true;
         }
@@ -50,8 +52,15 @@ public sealed class GroupCommit<TItem, TResult>(Func<IReadOnlyList<TItem>, Task<
                     return;
                 }
 
-                batch = _pending[..Math.Min(maxBatch, _pending.Count)];
-                _pending.RemoveRange(0, batch.Count);
+                var submissions = 1;
+                var size = _pending[0].Length;
+                while (submissions < _pending.Count && size + _pending[submissions].Length <= maxBatch)
+                {
+                    size += _pending[submissions++].Length;
+                }
+
+                batch = [.. _pending[..submissions].SelectMany(s => s)];
+                _pending.RemoveRange(0, submissions);
             }
 
             try
