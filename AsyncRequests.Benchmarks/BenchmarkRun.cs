@@ -11,7 +11,7 @@ namespace AsyncRequests.Benchmarks;
 /// <summary>
 /// Runs every scenario on AsyncRequests and on the Hangfire baseline, alternately (the order flips each
 /// repetition so that neither always runs on a warmer machine), each repetition on fresh instances and
-/// databases of the one PostgreSQL server. The SQS emulator must be persistent: the scenarios restart it. Where the
+/// databases of the one PostgreSQL server and the one SQS emulator. Where the
 /// server has <c>pg_stat_statements</c>, the run loads it first (restarting the server) to count statements.
 /// </summary>
 public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer postgres, SqsServer sqs, Progress progress)
@@ -134,7 +134,7 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
             .Append(new ProcessUsage(PostgresName, IsService: false, memory.PostgresPeakMiB, cpu[PostgresName]))
             .ToList();
 
-        // Last, after the usage figures: these scenarios restart processes, the SQS emulator among them.
+        // Last, after the usage figures: these scenarios restart processes and pause the SQS emulator.
         var backlog = await RunBacklogAsync(system, label, ct);
         var outage = ours ? await RunOutageAsync(system, load, label, ct) : null;
         // Last of all: it stops the workers for good, and deletes every request the run stored.
@@ -246,18 +246,18 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
     }
 
     /// <summary>
-    /// Requests keep coming at a steady rate while the SQS emulator is stopped (its queues persist); once it answers
-    /// again, the time until the last of them has been sent and processed.
+    /// Requests keep coming at a steady rate while the SQS emulator is paused (SIGSTOP: connections hang, nothing is
+    /// answered, every send times out); once it answers again, the time until the last of them has been sent and processed.
     /// </summary>
     private async Task<OutageResult> RunOutageAsync(ISystemUnderTest system, HttpLoad load, string label, CancellationToken ct)
     {
         await system.BeginScenarioAsync(ct);
         progress.Phase(
-            $"{label}: SQS outage, {settings.OutageRatePerSecond} req/s with the emulator stopped for {settings.OutageDuration.TotalSeconds} s");
+            $"{label}: SQS outage, {settings.OutageRatePerSecond} req/s with the emulator paused for {settings.OutageDuration.TotalSeconds} s");
         var submitting = load.SubmitAtRateAsync(settings.OutageRatePerSecond, settings.OutageDuration, ct);
-        await sqs.StopAsync();
+        await sqs.PauseAsync(ct);
         await Task.Delay(settings.OutageDuration, ct);
-        await sqs.StartAgainAsync(ct);
+        await sqs.ResumeAsync(ct);
         var returned = DateTimeOffset.UtcNow;
         var unfinishedAtReturn = await system.CountUnfinishedAsync(ct);
         var submitted = await submitting;

@@ -28,24 +28,30 @@ public static class SqsEmulator
 
     /// <summary>Whether npm ci has installed fauxqs and its Node runtime in <paramref name="emulatorDirectory"/>.</summary>
     public static bool IsInstalled(string emulatorDirectory) =>
-        File.Exists(NodePath(emulatorDirectory)) && File.Exists(ServerScript(emulatorDirectory));
+        File.Exists(NodePath(emulatorDirectory)) && File.Exists(FauxqsPackage(emulatorDirectory));
 
     public static string NodePath(string emulatorDirectory) =>
         Path.Combine(emulatorDirectory, "node_modules", "node", "bin", "node");
 
     /// <summary>The arguments to <see cref="NodePath"/>, run in the emulator's folder.</summary>
-    // dist/server.js, not the fauxqs bin (dist/cli.js): only server.js reads the persistence variables.
-    // fauxqs always listens on 0.0.0.0; the preload keeps its socket on loopback.
+    // server.mjs starts fauxqs with the persistence and logging variables below; fauxqs always listens on
+    // 0.0.0.0, and the preload keeps its socket on loopback.
     public static string[] Arguments(string emulatorDirectory) =>
-        ["--import", "./loopback.mjs", ServerScript(emulatorDirectory)];
+        ["--import", "./loopback.mjs", Path.Combine(emulatorDirectory, "server.mjs")];
 
     /// <summary>
     /// The emulator's settings other than its port (<see cref="PortVariable"/>). With a
     /// <paramref name="dataDirectory"/>, it keeps its queues and messages there in SQLite, so they survive a restart.
+    /// Without <paramref name="logRequests"/>, it logs only its start, not every request.
     /// </summary>
-    public static Dictionary<string, string> Environment(string? dataDirectory)
+    public static Dictionary<string, string> Environment(string? dataDirectory, bool logRequests = true)
     {
         var environment = new Dictionary<string, string> { ["FAUXQS_DEFAULT_REGION"] = Region };
+        if (!logRequests)
+        {
+            environment["FAUXQS_LOGGER"] = "false";
+        }
+
         if (dataDirectory is not null)
         {
             environment["FAUXQS_DATA_DIR"] = dataDirectory;
@@ -55,6 +61,6 @@ public static class SqsEmulator
         return environment;
     }
 
-    private static string ServerScript(string emulatorDirectory) =>
-        Path.Combine(emulatorDirectory, "node_modules", "fauxqs", "dist", "server.js");
+    private static string FauxqsPackage(string emulatorDirectory) =>
+        Path.Combine(emulatorDirectory, "node_modules", "fauxqs", "package.json");
 }

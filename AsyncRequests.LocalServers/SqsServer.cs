@@ -1,6 +1,7 @@
 using System.Globalization;
 using Amazon.Runtime;
 using Amazon.SQS;
+using Amazon.SQS.Model;
 
 namespace AsyncRequests.LocalServers;
 
@@ -13,16 +14,24 @@ public sealed class SqsServer : IAsyncDisposable
     // Short, so that a hung probe does not delay noticing that fauxqs exited.
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(1) };
 
+    private static readonly string[] s_settableAttributes =
+    [
+        QueueAttributeName.VisibilityTimeout, QueueAttributeName.RedrivePolicy, QueueAttributeName.DelaySeconds,
+        QueueAttributeName.MessageRetentionPeriod, QueueAttributeName.MaximumMessageSize, QueueAttributeName.ReceiveMessageWaitTimeSeconds,
+    ];
+
     private readonly string _emulatorDirectory;
     private readonly string _root;
     private readonly bool _persistent;
+    private readonly bool _logRequests;
     private ChildProcess? _process;
 
-    private SqsServer(string emulatorDirectory, string root, int port, bool persistent)
+    private SqsServer(string emulatorDirectory, string root, int port, bool persistent, bool logRequests)
     {
         _emulatorDirectory = emulatorDirectory;
         _root = root;
         _persistent = persistent;
+        _logRequests = logRequests;
         ServiceUrl = new Uri($"http://127.0.0.1:{port}");
     }
 
@@ -39,11 +48,16 @@ public sealed class SqsServer : IAsyncDisposable
     /// Starts fauxqs and returns once it answers. A <paramref name="persistent"/> server keeps its
     /// queues and messages in SQLite, so they survive <see cref="StopAsync"/> and <see cref="StartAgainAsync"/>.
     /// </summary>
-    public static async Task<SqsServer> StartAsync(bool persistent = false, CancellationToken ct = default)
+    public static Task<SqsServer> StartAsync(bool persistent = false, CancellationToken ct = default) =>
+        StartAsync(persistent, logRequests: true, ct);
+
+    /// <inheritdoc cref="StartAsync(bool, CancellationToken)"/>
+    /// <remarks>Without <paramref name="logRequests"/>, its log holds its start and errors only.</remarks>
+    public static async Task<SqsServer> StartAsync(bool persistent, bool logRequests, CancellationToken ct)
     {
         var emulatorDirectory = await EnsureInstalledAsync(ct);
         var root = Directory.CreateTempSubdirectory("asyncrequests-sqs-").FullName;
-        var server = new SqsServer(emulatorDirectory, root, FreePort.Next(), persistent);
+        var server = new SqsServer(emulatorDirectory, root, FreePort.Next(), persistent, logRequests);
         try
         {
             await server.LaunchAsync(ct);
@@ -69,6 +83,29 @@ public sealed class SqsServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Kills and restarts the server, which ends every long poll it holds open. The queues stay, with their
+    /// attributes; their messages stay only on a persistent server.
+    /// </summary>
+    public async Task RestartAsync(CancellationToken ct = default)
+    {
+        using var sqs = CreateClient();
+        var queues = _persistent ? [] : await ReadQueuesAsync(sqs, ct);
+        await StopAsync();
+        await LaunchAsync(ct);
+        // Dead-letter queues first: a redrive policy names its target.
+        foreach (var (name, attributes) in queues.OrderBy(q => q.Attributes.ContainsKey(QueueAttributeName.RedrivePolicy)))
+        {
+            await sqs.CreateQueueAsync(new CreateQueueRequest { QueueName = name, Attributes = attributes }, ct);
+        }
+    }
+
+    /// <summary>Stops the server with SIGSTOP: it keeps its connections and messages but answers nothing, as a hung SQS.</summary>
+    public Task PauseAsync(CancellationToken ct = default) => SignalAsync("STOP", ct);
+
+    /// <summary>Continues the server after <see cref="PauseAsync"/>.</summary>
+    public Task ResumeAsync(CancellationToken ct = default) => SignalAsync("CONT", ct);
+
     public IAmazonSQS CreateClient() => new AmazonSQSClient(
         new BasicAWSCredentials("test", "test"),
         new AmazonSQSConfig { ServiceURL = ServiceUrl.ToString(), AuthenticationRegion = Region });
@@ -89,7 +126,7 @@ public sealed class SqsServer : IAsyncDisposable
             throw new InvalidOperationException("fauxqs is already running.");
         }
 
-        var environment = SqsEmulator.Environment(_persistent ? Path.Combine(_root, "data") : null);
+        var environment = SqsEmulator.Environment(_persistent ? Path.Combine(_root, "data") : null, _logRequests);
         environment[SqsEmulator.PortVariable] = ServiceUrl.Port.ToString(CultureInfo.InvariantCulture);
         _process = ChildProcess.Start(
             SqsEmulator.NodePath(_emulatorDirectory),
@@ -124,6 +161,21 @@ public sealed class SqsServer : IAsyncDisposable
                 + $"Log:\n{ChildProcess.Tail(LogPath)}");
         }
     }
+
+    private static async Task<List<(string Name, Dictionary<string, string> Attributes)>> ReadQueuesAsync(IAmazonSQS sqs, CancellationToken ct)
+    {
+        var queues = new List<(string, Dictionary<string, string>)>();
+        foreach (var url in (await sqs.ListQueuesAsync(new ListQueuesRequest(), ct)).QueueUrls ?? [])
+        {
+            var attributes = (await sqs.GetQueueAttributesAsync(url, [.. s_settableAttributes], ct)).Attributes;
+            queues.Add((url[(url.LastIndexOf('/') + 1)..], attributes.Where(a => s_settableAttributes.Contains(a.Key)).ToDictionary()));
+        }
+
+        return queues;
+    }
+
+    private Task SignalAsync(string signal, CancellationToken ct) =>
+        ChildProcess.SignalAsync(_process?.Id ?? throw new InvalidOperationException("fauxqs is not running."), signal, ct);
 
     /// <summary>Polls the health endpoint until it answers (true) or the process exits (false).</summary>
     private async Task<bool> AnswersAsync(ChildProcess process, CancellationToken ct)

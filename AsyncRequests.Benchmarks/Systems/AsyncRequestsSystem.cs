@@ -177,9 +177,8 @@ public sealed class AsyncRequestsSystem : ISystemUnderTest
         await AppProcess.DisposeAllAsync(_processors);
         _processors = [];
         // fauxqs still hands messages to a killed receiver's long polls until they time out, and those messages stay
-        // invisible for the visibility timeout. A restart (the queues persist) ends those polls.
-        await _sqs.StopAsync();
-        await _sqs.StartAgainAsync(ct);
+        // invisible for the visibility timeout. A restart ends those polls; the queues are empty by now.
+        await _sqs.RestartAsync(ct);
     }
 
     // All at once, so that each drains the backlog from the same moment.

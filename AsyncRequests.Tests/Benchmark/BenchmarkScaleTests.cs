@@ -15,7 +15,7 @@ public sealed class BenchmarkScaleTests
     {
         var ct = TestContext.Current.CancellationToken;
         await using var postgres = await PostgresServer.StartAsync(ct);
-        await using var sqs = await SqsServer.StartAsync(persistent: true, ct);
+        await using var sqs = await SqsServer.StartAsync(ct: ct);
         var settings = BenchmarkSettings.Parse(["--smoke", "--instances", "2"], TextWriter.Null)!;
 
         var result = await new BenchmarkRun(settings, postgres, sqs, new Progress(TextWriter.Null, interactive: false)).RunAsync(ct);

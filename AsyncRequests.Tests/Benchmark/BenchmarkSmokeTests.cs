@@ -16,8 +16,8 @@ public sealed class BenchmarkSmokeTests
         var ct = TestContext.Current.CancellationToken;
         // Its own PostgreSQL server: the benchmark's services open connection pools at their production sizes.
         await using var postgres = await PostgresServer.StartAsync(ct);
-        // Its own persistent emulator too: the outage scenario stops and restarts it.
-        await using var sqs = await SqsServer.StartAsync(persistent: true, ct);
+        // Its own emulator too: the scenarios pause and restart it.
+        await using var sqs = await SqsServer.StartAsync(ct: ct);
         var settings = BenchmarkSettings.Smoke with { WithClientKey = true };
 
         var result = await new BenchmarkRun(settings, postgres, sqs, new Progress(TextWriter.Null, interactive: false)).RunAsync(ct);
