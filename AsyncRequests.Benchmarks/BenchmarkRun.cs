@@ -168,15 +168,16 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
     {
         await system.BeginScenarioAsync(ct);
         progress.Phase($"{label}: counting statements, {settings.EndToEndRequests:N0} requests at concurrency {settings.EndToEndConcurrency}");
-        await PostgresStatements.TrackAsync(postgres, on: true, ct);
+        // The statements are read outside the switches, so that the count holds every statement tracked (the system's
+        // idle polling while tracking switches too); the CPU is read inside them, over the pass alone.
         var before = await PostgresStatements.ReadAsync(postgres, instance, countStatements: true, ct);
+        await PostgresStatements.TrackAsync(postgres, on: true, ct);
         var cpuBefore = ProcessStats.CpuSecondsOfTree(postgres.ReadServerProcessId());
         await load.SubmitAsync(settings.EndToEndRequests, settings.EndToEndConcurrency, ct);
         await DrainAsync(system, $"{label}: counting statements, draining", afterTimedLoad: false, ct);
         var cpu = ProcessStats.CpuSecondsOfTree(postgres.ReadServerProcessId()) - cpuBefore;
-        var after = await PostgresStatements.ReadAsync(postgres, instance, countStatements: true, ct);
         await PostgresStatements.TrackAsync(postgres, on: false, ct);
-        return after.Since(before, cpu);
+        return (await PostgresStatements.ReadAsync(postgres, instance, countStatements: true, ct)).Since(before, cpu);
     }
 
     /// <summary>

@@ -53,8 +53,8 @@ public static partial class PostgresStatements
 
     /// <summary>
     /// Switches the tracking of top-level statements on or off for every session of the server, open ones included.
-    /// Tracking costs PostgreSQL CPU on every statement, so it is on only while statements are counted. Off, query ids
-    /// are not computed either (<c>compute_query_id</c>), so the extension's hooks return at once.
+    /// Tracking may cost PostgreSQL CPU on every statement, so it is on only while statements are counted. Query ids are
+    /// computed either way: a statement prepared without one is never tracked, however often it runs.
     /// </summary>
     public static async Task TrackAsync(PostgresServer postgres, bool on, CancellationToken ct)
     {
@@ -62,7 +62,6 @@ public static partial class PostgresStatements
         await using (var connection = await OpenAsync(postgres, ct))
         {
             await ExecuteAsync(connection, $"ALTER SYSTEM SET {Extension}.track = '{track}'", ct);
-            await ExecuteAsync(connection, $"ALTER SYSTEM SET compute_query_id = '{(on ? "auto" : "off")}'", ct);
             await ExecuteAsync(connection, "SELECT pg_reload_conf()", ct);
         }
 

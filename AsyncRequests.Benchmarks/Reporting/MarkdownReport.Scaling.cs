@@ -57,8 +57,8 @@ public static partial class MarkdownReport
                 ? "Statements: counted in a counting pass of their own, after the light-load scenario: the end-to-end scenario once more on the same "
                     + "instance, the same requests at the same concurrency, with `pg_stat_statements` tracking every execution of every "
                     + "top-level statement in the system's database, transaction control included, the benchmark's own reads not counted. "
-                    + "Every other pass, the end-to-end one whose CPU is above included, ran with tracking off (`pg_stat_statements.track = none`, "
-                    + $"`compute_query_id = off`): statements tracked outside the counting pass, all runs: {result.Runs.Sum(r => r.Statements!.TrackedOutside):N0}. "
+                    + "Every other pass, the end-to-end one whose CPU is above included, ran with tracking off (`pg_stat_statements.track = none`; "
+                    + $"query ids still computed): statements tracked outside the counting pass, all runs: {result.Runs.Sum(r => r.Statements!.TrackedOutside):N0}. "
                     + "The counting pass's CPU shows what tracking costs."
                 : "Statements: not counted in this run (the server has no `pg_stat_statements`).")
             + " WAL: the server's WAL position before and after, so autovacuum counts too (`full_page_writes` is off on this server).");
