@@ -13,7 +13,7 @@ namespace AsyncRequests.Benchmarks;
 /// repetition so that neither always runs on a warmer machine), each repetition on fresh instances and
 /// databases of the one PostgreSQL server. The SQS emulator must be persistent: the scenarios restart it. Where the
 /// server has <c>pg_stat_statements</c>, the run loads it first (restarting the server) to count statements, with
-/// tracking off but in a counting pass of its own: tracking costs PostgreSQL CPU on every statement.
+/// tracking off but in a counting pass of its own, so that no measured figure carries what tracking costs per statement.
 /// </summary>
 public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer postgres, SqsServer sqs, Progress progress)
 {
