@@ -11,8 +11,9 @@ namespace AsyncRequests.Benchmarks;
 /// <summary>
 /// Runs every scenario on AsyncRequests and on the Hangfire baseline, alternately (the order flips each
 /// repetition so that neither always runs on a warmer machine), each repetition on fresh instances and
-/// databases of the one PostgreSQL server and the one SQS emulator. Where the
-/// server has <c>pg_stat_statements</c>, the run loads it first (restarting the server) to count statements.
+/// databases of the one PostgreSQL server and the one SQS emulator. Where the server has <c>pg_stat_statements</c>,
+/// the run loads it first (restarting the server) to count statements, with tracking off but in a counting pass of
+/// its own, so that no measured figure carries what tracking costs per statement.
 /// </summary>
 public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer postgres, SqsServer sqs, Progress progress)
 {
@@ -102,12 +103,12 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
 
         await system.BeginScenarioAsync(ct);
         progress.Phase($"{label}: end to end, {settings.EndToEndRequests:N0} requests at concurrency {settings.EndToEndConcurrency}");
-        var postgresBefore = await PostgresStatements.ReadAsync(postgres, instance, _countStatements, ct);
+        var postgresBefore = await PostgresStatements.ReadAsync(postgres, instance, countStatements: false, ct);
         var cpuBefore = ReadCpu(system);
         var submitted = await load.SubmitAsync(settings.EndToEndRequests, settings.EndToEndConcurrency, ct);
         await DrainAsync(system, $"{label}: end to end, draining", afterTimedLoad: false, ct);
         var cpu = ReadCpu(system).ToDictionary(p => p.Key, p => p.Value - cpuBefore[p.Key]);
-        var postgresWork = (await PostgresStatements.ReadAsync(postgres, instance, _countStatements, ct)).Since(postgresBefore, cpu[PostgresName]);
+        var postgresWork = (await PostgresStatements.ReadAsync(postgres, instance, countStatements: false, ct)).Since(postgresBefore, cpu[PostgresName]);
         var endToEnd = new EndToEndResult(
             settings.EndToEndRequests, submitted, await system.ReadOutcomesAsync(ct), await system.ReadCompletionSpanSecondsAsync(ct), cpu.Values.Sum())
         {
@@ -134,6 +135,9 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
             .Append(new ProcessUsage(PostgresName, IsService: false, memory.PostgresPeakMiB, cpu[PostgresName]))
             .ToList();
 
+        // After the usage figures, so that none of them carries the tracking's cost.
+        (PostgresWork Work, Outcomes Outcomes)? counting = _countStatements ? await RunCountingPassAsync(system, load, instance, label, ct) : null;
+
         // Last, after the usage figures: these scenarios restart processes and pause the SQS emulator.
         var backlog = await RunBacklogAsync(system, label, ct);
         var outage = ours ? await RunOutageAsync(system, load, label, ct) : null;
@@ -141,7 +145,40 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
         var authentication = system is AsyncRequestsSystem { ClientKey: { } key } withKeys
             ? await RunAuthenticationCostAsync(withKeys, load, key, label, ct)
             : null;
-        return new SystemRun(system.Name, repetition, ceiling, accept, endToEnd, lightLoad, usage, backlog, outage, authentication);
+        StatementCount? statements = null;
+        if (counting is { } pass)
+        {
+            // Whatever else the database's counters hold at the end was tracked outside the counting pass.
+            var atEnd = await PostgresStatements.ReadAsync(postgres, instance, countStatements: true, ct);
+            statements = new StatementCount(pass.Work, atEnd.Calls!.Value - pass.Work.Statements!.Value, pass.Outcomes);
+        }
+
+        return new SystemRun(system.Name, repetition, ceiling, accept, endToEnd, lightLoad, usage, backlog, outage, authentication)
+        {
+            Statements = statements,
+        };
+    }
+
+    /// <summary>
+    /// The end-to-end scenario once more, with statement tracking on: the statements it runs, and PostgreSQL's CPU with
+    /// the tracking's cost.
+    /// </summary>
+    private async Task<(PostgresWork Work, Outcomes Outcomes)> RunCountingPassAsync(
+        ISystemUnderTest system, HttpLoad load, string instance, string label, CancellationToken ct)
+    {
+        await system.BeginScenarioAsync(ct);
+        progress.Phase($"{label}: counting statements, {settings.EndToEndRequests:N0} requests at concurrency {settings.EndToEndConcurrency}");
+        // The statements are read outside the switches, so that the count holds every statement tracked (the system's
+        // idle polling while tracking switches too); the CPU is read inside them, over the pass alone.
+        var before = await PostgresStatements.ReadAsync(postgres, instance, countStatements: true, ct);
+        await PostgresStatements.TrackAsync(postgres, on: true, ct);
+        var cpuBefore = ProcessStats.CpuSecondsOfTree(postgres.ReadServerProcessId());
+        await load.SubmitAsync(settings.EndToEndRequests, settings.EndToEndConcurrency, ct);
+        await DrainAsync(system, $"{label}: counting statements, draining", afterTimedLoad: false, ct);
+        var cpu = ProcessStats.CpuSecondsOfTree(postgres.ReadServerProcessId()) - cpuBefore;
+        await PostgresStatements.TrackAsync(postgres, on: false, ct);
+        var work = (await PostgresStatements.ReadAsync(postgres, instance, countStatements: true, ct)).Since(before, cpu);
+        return (work, await system.ReadOutcomesAsync(ct));
     }
 
     /// <summary>

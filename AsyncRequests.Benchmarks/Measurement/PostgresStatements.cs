@@ -16,9 +16,13 @@ public static partial class PostgresStatements
     private const int MostRunCount = 10;
     private const int QueryLength = 120;
 
+    private static readonly TimeSpan SettingPollInterval = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan SettingTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Loads <c>pg_stat_statements</c> into the server (a restart: run it before anything else connects) if the
-    /// server's binaries have it; false when they do not, and statements are then not counted.
+    /// server's binaries have it, with tracking off (see <see cref="TrackAsync"/>); false when they do not, and
+    /// statements are then not counted.
     /// </summary>
     public static async Task<bool> EnableAsync(PostgresServer postgres, CancellationToken ct)
     {
@@ -43,7 +47,42 @@ public static partial class PostgresStatements
             await ExecuteAsync(connection, $"CREATE EXTENSION IF NOT EXISTS {Extension}", ct);
         }
 
+        await TrackAsync(postgres, on: false, ct);
         return true;
+    }
+
+    /// <summary>
+    /// Switches the tracking of top-level statements on or off for every session of the server, open ones included.
+    /// Tracking may cost PostgreSQL CPU on every statement, so it is on only while statements are counted. Query ids are
+    /// computed either way: a statement prepared without one is never tracked, however often it runs.
+    /// </summary>
+    public static async Task TrackAsync(PostgresServer postgres, bool on, CancellationToken ct)
+    {
+        var track = on ? "top" : "none";
+        await using (var connection = await OpenAsync(postgres, ct))
+        {
+            await ExecuteAsync(connection, $"ALTER SYSTEM SET {Extension}.track = '{track}'", ct);
+            await ExecuteAsync(connection, "SELECT pg_reload_conf()", ct);
+        }
+
+        // The server signals its sessions once it has read the file again, and a new session sees the new value only
+        // after that; each open session applies it before the next statement it receives.
+        var deadline = DateTime.UtcNow + SettingTimeout;
+        while (true)
+        {
+            await using var connection = await OpenAsync(postgres, ct);
+            if (await ScalarAsync<string>(connection, $"SHOW {Extension}.track", ct) == track)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new InvalidOperationException($"PostgreSQL did not apply {Extension}.track = {track} within {SettingTimeout.TotalSeconds} s.");
+            }
+
+            await Task.Delay(SettingPollInterval, ct);
+        }
     }
 
     /// <summary>
@@ -108,6 +147,9 @@ public static partial class PostgresStatements
     /// <summary>Counters at one moment; statements by query id, null when they are not counted.</summary>
     public sealed record Snapshot(long WalPosition, IReadOnlyDictionary<long, (long Calls, string Query)>? Statements)
     {
+        /// <summary>Every execution counted in the database so far; null when statements are not counted.</summary>
+        public long? Calls => Statements?.Values.Sum(s => s.Calls);
+
         /// <summary>The work done since <paramref name="before"/>, with the server's CPU over the same span.</summary>
         public PostgresWork Since(Snapshot before, double cpuSeconds)
         {

@@ -20,7 +20,8 @@ public static partial class MarkdownReport
         text.AppendLine(
             $"{machine.Cores} cores, {machine.OperatingSystem}, PostgreSQL {machine.PostgresVersion}; commit {machine.Commit ?? "unknown"}; "
             + $"{machine.StartedAt:yyyy-MM-dd HH:mm} UTC; {settings.Repetitions} repetition(s), each system alternately; "
-            + $"medians{(settings.Repetitions > 1 ? " [min–max]" : "")}; accept load from {machine.LoadGenerator}.");
+            + $"medians{(settings.Repetitions > 1 ? " [min–max]" : "")}; accept load from {machine.LoadGenerator}; "
+            + $"{(settings.ProcessorAot ? "the Processor native (Native AOT)" : "the Processor with the JIT")}.");
         text.AppendLine();
         Instances(text, result);
         text.AppendLine($"| figure | {Peer} | {Ours} | ours/peer |");

@@ -40,6 +40,9 @@ public sealed record SystemRun(
     OutageResult? Outage,
     IReadOnlyList<AuthenticationPass>? Authentication)
 {
+    /// <summary>The statements, counted in a pass of their own; null where the server has no <c>pg_stat_statements</c>.</summary>
+    public StatementCount? Statements { get; init; }
+
     /// <summary>
     /// Nothing lost or duplicated: every stored request succeeded exactly once, and no fewer succeeded than were
     /// accepted. A submission that failed at the client (no answer in time) may still have been stored; it then
@@ -51,15 +54,16 @@ public sealed record SystemRun(
         && LightLoad.Lost == 0 && LightLoad.Outcomes is { Duplicated: 0, NotSucceeded: 0 }
         && Backlog.Lost == 0 && Backlog.Outcomes is { Duplicated: 0, NotSucceeded: 0 }
         && (Outage is null || (Outage.Lost == 0 && Outage.Outcomes is { Duplicated: 0, NotSucceeded: 0 }))
-        && (Authentication is null || Authentication.All(p => p.Lost == 0));
+        && (Authentication is null || Authentication.All(p => p.Lost == 0))
+        && (Statements is null || Statements.Outcomes is { Duplicated: 0, NotSucceeded: 0 });
 
     public long Lost =>
         Accept.Sum(a => a.Outcomes.NotSucceeded) + EndToEnd.Lost + LightLoad.Lost + Backlog.Lost + (Outage?.Lost ?? 0)
-        + (Authentication?.Sum(p => p.Lost) ?? 0);
+        + (Authentication?.Sum(p => p.Lost) ?? 0) + (Statements?.Outcomes.NotSucceeded ?? 0);
 
     public long Duplicated =>
         Accept.Sum(a => a.Outcomes.Duplicated) + EndToEnd.Outcomes.Duplicated + LightLoad.Outcomes.Duplicated
-        + Backlog.Outcomes.Duplicated + (Outage?.Outcomes.Duplicated ?? 0);
+        + Backlog.Outcomes.Duplicated + (Outage?.Outcomes.Duplicated ?? 0) + (Statements?.Outcomes.Duplicated ?? 0);
 }
 
 public sealed record AcceptResult(int Connections, LoadResult Load, Outcomes Outcomes);
@@ -161,6 +165,15 @@ public sealed record PostgresWork(double CpuSeconds, long WalBytes, long? Statem
 
     public double StatementsPer(long requests) => requests > 0 && Statements is { } statements ? (double)statements / requests : double.NaN;
 }
+
+/// <summary>
+/// The end-to-end scenario once more, after the measured scenarios and on the same instance, with
+/// <c>pg_stat_statements</c> tracking: <see cref="Pass"/> is PostgreSQL's work over it, statements included (its CPU
+/// carries the tracking's cost, the measured scenarios' does not). <see cref="TrackedOutside"/>: the statements
+/// tracked in the system's database over the whole run outside that pass, zero when tracking was off in every other one.
+/// <see cref="Outcomes"/>: the pass's requests, each of which must succeed exactly once like any other scenario's.
+/// </summary>
+public sealed record StatementCount(PostgresWork Pass, long TrackedOutside, Outcomes Outcomes);
 
 /// <summary>A statement as <c>pg_stat_statements</c> normalizes it (shortened), and how often it ran.</summary>
 public sealed record StatementCalls(string Query, long Calls);
