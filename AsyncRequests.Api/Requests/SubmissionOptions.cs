@@ -33,10 +33,7 @@ public sealed class SubmissionOptions
     [Range(1, 16)]
     public int MaxBatchesInFlight { get; set; } = 1;
 
-    /// <summary>
-    /// Submissions waiting for the writer beyond this are answered 503 at once; stored ones waiting for the
-    /// sender beyond this are left to the outbox relay.
-    /// </summary>
+    /// <summary>Submissions waiting for the writer beyond this are answered 503 at once.</summary>
     [Range(1, 100_000)]
     public int MaxQueuedSubmissions { get; set; } = 1000;
 }

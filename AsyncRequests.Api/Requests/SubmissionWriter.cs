@@ -62,7 +62,7 @@ public sealed partial class SubmissionWriter : BackgroundService
     private readonly int _maxBatchSize;
     private readonly int _maxBatchesInFlight;
     private readonly Channel<Submission> _submissions;
-    private readonly Channel<OutboxMessage> _stored;
+    private readonly Channel<Submission[]> _stored;
 
     public SubmissionWriter(
         NpgsqlDataSource dataSource, RequestPublisher publisher, RelayHandoffs handoffs, IOptions<SubmissionOptions> options, ILogger<SubmissionWriter> logger)
@@ -76,11 +76,7 @@ public sealed partial class SubmissionWriter : BackgroundService
 
         // Bounded, so that overload is answered with 503 at once instead of queueing for a connection.
         _submissions = Channel.CreateBounded<Submission>(new BoundedChannelOptions(options.Value.MaxQueuedSubmissions) { SingleReader = _maxBatchesInFlight == 1 });
-
-        // Bounded in messages, not batches: while SQS lags a flood, whatever waits here stays on the GC heap (0.5
-        // to 1 KiB a request, measured), and 1,000 batches of up to 100 could hold 100,000 requests.
-        // Beyond the bound the rows keep their outbox mark, and the relay sends them from the database.
-        _stored = Channel.CreateBounded<OutboxMessage>(new BoundedChannelOptions(options.Value.MaxQueuedSubmissions) { SingleWriter = _maxBatchesInFlight == 1 });
+        _stored = Channel.CreateBounded<Submission[]>(new BoundedChannelOptions(options.Value.MaxQueuedSubmissions) { SingleWriter = _maxBatchesInFlight == 1 });
     }
 
     /// <summary>Queues a request to be stored; null when the queue is full (or the service is stopping).</summary>
@@ -137,10 +133,9 @@ public sealed partial class SubmissionWriter : BackgroundService
             }
 
             // A full send queue means SQS is far behind: the relay sends what does not fit.
-            var unqueued = stored.Count(s => !_stored.Writer.TryWrite(s.Message));
-            if (unqueued > 0)
+            if (stored.Length > 0 && !_stored.Writer.TryWrite(stored))
             {
-                _handoffs.RecordQueueFull(unqueued);
+                _handoffs.RecordQueueFull(stored.Length);
             }
 
             batch.Clear();
@@ -154,9 +149,9 @@ public sealed partial class SubmissionWriter : BackgroundService
         var messages = new List<OutboxMessage>(MaxMessagesPerSend);
         while (await _stored.Reader.WaitToReadAsync())
         {
-            while (messages.Count < MaxMessagesPerSend && _stored.Reader.TryRead(out var message))
+            while (messages.Count < MaxMessagesPerSend && _stored.Reader.TryRead(out var stored))
             {
-                messages.Add(message);
+                messages.AddRange(stored.Select(s => s.Message));
             }
 
             try

@@ -57,54 +57,6 @@ public sealed class DirectSendTests(TestServers servers)
     }
 
     [Fact]
-    public async Task While_SQS_hangs_the_send_queue_holds_at_most_its_bound_in_messages_and_the_rest_is_left_to_the_relay()
-    {
-        const int Submits = 1_000;
-        const int QueueBound = 100;
-        var sqs = new HungSqsClient(servers.Sqs);
-        using var handoffs = new MetricCollector<long>(RequestTelemetry.HandedToRelay);
-        await using var pipeline = await Infrastructure.Pipeline.StartAsync(
-            servers,
-            processors: 0,
-            settings: new Dictionary<string, string?>
-            {
-                ["Outbox:IntervalSeconds"] = "3600",
-                ["Outbox:MinimumAgeSeconds"] = "3600",
-                ["Outbox:SendTimeoutSeconds"] = "60",
-                ["Requests:MaxQueuedSubmissions"] = QueueBound.ToString(CultureInfo.InvariantCulture),
-            },
-            configureServices: services => services.AddSingleton<IAmazonSQS>(sqs));
-
-        try
-        {
-            var next = 0;
-            await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
-            {
-                while (Interlocked.Increment(ref next) <= Submits)
-                {
-                    using var response = await pipeline.Client.PostAsJsonAsync(
-                        "/requests", new { type = "multiply", input = new { num1 = 2, num2 = 3 } }, TestContext.Current.CancellationToken);
-                    Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-                }
-            }));
-
-            // Every message ends up in a hung send (each of the four senders holds up to 100), in the full queue, or
-            // left to the relay; a queue bounded in batches would hold more than its bound, and leave fewer.
-            long QueueFull() => handoffs.GetMeasurementSnapshot()
-                .Where(m => (string?)m.Tags[RequestTelemetry.Tags.HandoffReason] == "queue_full")
-                .Sum(m => m.Value);
-            await Eventually.HoldsAsync(
-                () => sqs.Entries + QueueBound + QueueFull() == Submits,
-                () => $"{sqs.Entries} messages in hung sends and {QueueFull()} left to the relay: {Submits - sqs.Entries - QueueFull()} queued, more than {QueueBound}.");
-            Assert.InRange(sqs.Entries, 1, 4 * 100);
-        }
-        finally
-        {
-            sqs.Release();
-        }
-    }
-
-    [Fact]
     public async Task With_default_settings_an_SQS_that_answers_seconds_late_gets_each_message_once()
     {
         const int Submits = 30;
@@ -140,26 +92,6 @@ public sealed class DirectSendTests(TestServers servers)
         string.Join(", ", handoffs.GetMeasurementSnapshot()
             .GroupBy(m => m.Tags[RequestTelemetry.Tags.HandoffReason])
             .Select(g => $"{g.Sum(m => m.Value)} {g.Key}"));
-
-    /// <summary>An SQS whose SendMessageBatch calls hang until <see cref="Release"/>, counting the messages handed to them.</summary>
-    private sealed class HungSqsClient(SqsServer server) : AmazonSQSClient(
-        new BasicAWSCredentials("test", "test"),
-        new AmazonSQSConfig { ServiceURL = server.ServiceUrl.ToString(), AuthenticationRegion = server.Region })
-    {
-        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _entries;
-
-        public int Entries => Volatile.Read(ref _entries);
-
-        public void Release() => _released.TrySetResult();
-
-        public override async Task<SendMessageBatchResponse> SendMessageBatchAsync(SendMessageBatchRequest request, CancellationToken cancellationToken = default)
-        {
-            Interlocked.Add(ref _entries, request.Entries.Count);
-            await _released.Task.WaitAsync(cancellationToken);
-            return await base.SendMessageBatchAsync(request, cancellationToken);
-        }
-    }
 
     /// <summary>The real SQS client, answering each SendMessageBatch late (after SQS took its messages), counting what SQS took.</summary>
     private sealed class SlowSqsClient(SqsServer server, TimeSpan answerDelay) : AmazonSQSClient(
