@@ -130,7 +130,7 @@ public sealed class LocalModeTests(LocalAppFixture fixture) : IClassFixture<Loca
     {
         var processes = ProcessTree.StartedByThisProcess();
         Assert.Contains(processes, p => p.CommandLine.Contains("postgres -D", StringComparison.Ordinal));
-        Assert.Contains(processes, p => p.CommandLine.Contains("fauxqs", StringComparison.Ordinal));
+        Assert.Contains(processes, p => p.CommandLine.Contains("sqs-emulator/server.mjs", StringComparison.Ordinal));
         Assert.Contains(processes, p => p.CommandLine.Contains("AsyncRequests.Api", StringComparison.Ordinal));
 
         await fixture.StopAsync();
