@@ -20,6 +20,11 @@ public sealed class GroupCommit<TItem, TResult>(Func<IReadOnlyList<TItem>, Task<
     /// <summary>Submits <paramref name="items"/> together: they go in one statement.</summary>
     public IReadOnlyList<Task<TResult>> SubmitAll(IReadOnlyList<TItem> items)
     {
+        if (items.Count == 0)
+        {
+            return [];
+        }
+
         Pending[] submitted = [.. items.Select(item => new Pending(item, new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously)))];
         bool startWriting;
         lock (_gate)

@@ -25,7 +25,6 @@ public sealed partial class MessageProcessor(
 {
     private static readonly TimeSpan s_maxRecordBackoff = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan s_lookAgainDelay = TimeSpan.FromSeconds(1);
-    private static readonly IReadOnlyDictionary<Guid, ClaimResult> s_nothingClaimed = new Dictionary<Guid, ClaimResult>();
 
     /// <summary>Claims the requests of <paramref name="messages"/> together (with other callers' claims) and processes each; one task per message.</summary>
     /// <param name="messages">Received messages that may start now.</param>
@@ -33,13 +32,12 @@ public sealed partial class MessageProcessor(
     public IReadOnlyList<Task<MessageDisposition>> ProcessAll(IReadOnlyList<InFlightMessage> messages, CancellationToken handOver)
     {
         var requests = messages.Select(m => RequestMessage.TryParse(m.Message.Body)).ToList();
-        var ids = requests.OfType<RequestMessage>().Select(r => r.RequestId).Distinct().ToList();
         var owner = Guid.CreateVersion7();
 
-        var claims = ids.Count == 0 ? Task.FromResult(s_nothingClaimed) : claimer.ClaimAsync(ids, owner);
-        var seen = new HashSet<Guid>();
+        // One claim per readable message, in order; of two messages of one request only the first can claim it.
+        var claims = new Queue<Task<ClaimResult>>(claimer.Claim([.. requests.OfType<RequestMessage>().Select(r => r.RequestId)], owner));
         return [.. messages.Select((message, i) => requests[i] is { } request
-            ? ProcessAsync(message, request, claims, owner, firstForRequest: seen.Add(request.RequestId), handOver)
+            ? ProcessAsync(message, request, claims.Dequeue(), owner, handOver)
             : Unreadable(message))];
     }
 
@@ -77,7 +75,7 @@ public sealed partial class MessageProcessor(
     }
 
     private async Task<MessageDisposition> ProcessAsync(
-        InFlightMessage message, RequestMessage request, Task<IReadOnlyDictionary<Guid, ClaimResult>> claims, Guid owner, bool firstForRequest, CancellationToken handOver)
+        InFlightMessage message, RequestMessage request, Task<ClaimResult> claiming, Guid owner, CancellationToken handOver)
     {
         var producer = MessageTraceContext.Extract(message.Message.MessageAttributes);
         using var activity = RequestTelemetry.StartMessagingActivity(
@@ -85,13 +83,7 @@ public sealed partial class MessageProcessor(
         activity?.SetTag(RequestTelemetry.Tags.MessageId, message.Message.MessageId);
         RequestTelemetry.RecordQueued(message.Message, request.Type);
 
-        var claim = (await claims)[request.RequestId];
-        if (claim is ClaimResult.Claimed && !firstForRequest)
-        {
-            // The same request twice in one batch: the first message runs it, this one waits like any duplicate.
-            claim = new ClaimResult.HeldElsewhere(leases.LeaseDuration);
-        }
-
+        var claim = await claiming;
         switch (claim)
         {
             case ClaimResult.Claimed claimed:

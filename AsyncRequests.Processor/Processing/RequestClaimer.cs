@@ -12,10 +12,11 @@ public sealed class RequestClaimer(RequestLeases leases)
     // Never cancelled: a claim cut off mid-flight might have committed, spending attempts of requests nobody runs.
     private readonly GroupCommit<RequestClaim, ClaimResult> _claims = new(batch => leases.ClaimAsync(batch, CancellationToken.None), MaxBatch);
 
-    /// <summary>Claims the free requests of <paramref name="requestIds"/> (distinct) for <paramref name="owner"/>, and says why the others were not.</summary>
-    public async Task<IReadOnlyDictionary<Guid, ClaimResult>> ClaimAsync(IReadOnlyList<Guid> requestIds, Guid owner)
-    {
-        var results = await Task.WhenAll(_claims.SubmitAll([.. requestIds.Select(id => new RequestClaim(id, owner))]));
-        return requestIds.Zip(results).ToDictionary(r => r.First, r => r.Second);
-    }
+    /// <summary>
+    /// Claims the free requests of <paramref name="requestIds"/> for <paramref name="owner"/>, and says why the others
+    /// were not: one answer per id, in order. A request named twice is claimed by its first mention only; the later one
+    /// finds it held, as a duplicate message does.
+    /// </summary>
+    public IReadOnlyList<Task<ClaimResult>> Claim(IReadOnlyList<Guid> requestIds, Guid owner) =>
+        _claims.SubmitAll([.. requestIds.Select(id => new RequestClaim(id, owner))]);
 }

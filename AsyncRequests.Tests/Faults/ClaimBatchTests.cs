@@ -74,17 +74,17 @@ public sealed class ClaimBatchTests(TestServers servers)
         await using var locker = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await locker.BeginTransactionAsync(ct);
         await ExecuteAsync(locker, "SELECT FROM requests WHERE id = $1 FOR UPDATE", blocker);
-        var first = claimer.ClaimAsync([blocker], Guid.CreateVersion7());
+        var first = claimer.Claim([blocker], Guid.CreateVersion7());
         await Eventually.HoldsAsync(() => IsBlockingAsync(dataSource, locker.ProcessID), () => "The first claim never reached the locked row.");
 
         Guid[] owners = [Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7()];
-        var mixed = claimer.ClaimAsync([free, unknown], owners[0]);
-        var refused = claimer.ClaimAsync([finished, held], owners[1]);
-        var contestedFirst = claimer.ClaimAsync([contested], owners[2]);
-        var contestedSecond = claimer.ClaimAsync([contested], owners[3]);
+        var mixed = claimer.Claim([free, unknown], owners[0]);
+        var refused = claimer.Claim([finished, held], owners[1]);
+        var contestedFirst = claimer.Claim([contested], owners[2]);
+        var contestedSecond = claimer.Claim([contested], owners[3]);
         await transaction.RollbackAsync(ct);
 
-        await Task.WhenAll(first, mixed, refused, contestedFirst, contestedSecond);
+        await Task.WhenAll([.. first, .. mixed, .. refused, .. contestedFirst, .. contestedSecond]);
 
         // One statement (one transaction) claimed the free and the contested request, each for its own caller, the contested one once.
         await using var check = await dataSource.OpenConnectionAsync(ct);
@@ -109,17 +109,15 @@ public sealed class ClaimBatchTests(TestServers servers)
         Assert.Equal(claims.Single(c => c.Id == free).Transaction, claims.Single(c => c.Id == contested).Transaction);
         Assert.NotEqual(claims.Single(c => c.Id == blocker).Transaction, claims.Single(c => c.Id == free).Transaction);
 
-        Assert.IsType<ClaimResult.Claimed>(Assert.Single(await first).Value);
-        var mixedResults = await mixed;
-        Assert.Equal(new[] { free, unknown }.Order(), mixedResults.Keys.Order());
-        Assert.Equal(1, Assert.IsType<ClaimResult.Claimed>(mixedResults[free]).Request.Attempts);
-        Assert.IsType<ClaimResult.NotFound>(mixedResults[unknown]);
-        var refusedResults = await refused;
-        Assert.Equal(new[] { finished, held }.Order(), refusedResults.Keys.Order());
-        Assert.Equal(RequestStatus.Succeeded, Assert.IsType<ClaimResult.AlreadyFinished>(refusedResults[finished]).Status);
-        Assert.IsType<ClaimResult.HeldElsewhere>(refusedResults[held]);
-        Assert.IsType<ClaimResult.Claimed>(Assert.Single(await contestedFirst).Value);
-        Assert.Equal(leases.LeaseDuration, Assert.IsType<ClaimResult.HeldElsewhere>(Assert.Single(await contestedSecond).Value).LeaseRemaining);
+        Assert.IsType<ClaimResult.Claimed>(await Assert.Single(first));
+        Assert.Equal(2, mixed.Count);
+        Assert.Equal(1, Assert.IsType<ClaimResult.Claimed>(await mixed[0]).Request.Attempts);
+        Assert.IsType<ClaimResult.NotFound>(await mixed[1]);
+        Assert.Equal(2, refused.Count);
+        Assert.Equal(RequestStatus.Succeeded, Assert.IsType<ClaimResult.AlreadyFinished>(await refused[0]).Status);
+        Assert.IsType<ClaimResult.HeldElsewhere>(await refused[1]);
+        Assert.IsType<ClaimResult.Claimed>(await Assert.Single(contestedFirst));
+        Assert.Equal(leases.LeaseDuration, Assert.IsType<ClaimResult.HeldElsewhere>(await Assert.Single(contestedSecond)).LeaseRemaining);
     }
 
     [Fact]
@@ -143,7 +141,7 @@ public sealed class ClaimBatchTests(TestServers servers)
             """);
 
         var owner = Guid.CreateVersion7();
-        var claim = claimer.ClaimAsync([request], owner);
+        var claim = Assert.Single(claimer.Claim([request], owner));
         var seenOnAnswer = claim.ContinueWith(_ => ReadLeaseAsync(dataSource, request), TaskScheduler.Default).Unwrap();
         await Eventually.HoldsAsync(() => IsBlockingAsync(dataSource, gate.ProcessID), () => "The claim never reached its commit.");
 
@@ -151,7 +149,7 @@ public sealed class ClaimBatchTests(TestServers servers)
         Assert.Equal(("pending", (Guid?)null), await ReadLeaseAsync(dataSource, request));
 
         await ExecuteAsync(gate, "SELECT pg_advisory_unlock(19)");
-        Assert.IsType<ClaimResult.Claimed>((await claim)[request]);
+        Assert.IsType<ClaimResult.Claimed>(await claim);
         Assert.Equal(("processing", (Guid?)owner), await seenOnAnswer);
     }
 
