@@ -12,9 +12,11 @@ public sealed class ClientFairnessTests(TestServers servers)
     [Fact]
     public async Task A_short_request_of_one_client_finishes_while_another_clients_backlog_of_long_requests_waits()
     {
-        // Every slot may run a multiply, so only the per-client cap (by default all slots but one) keeps a slot for the quiet client.
+        // Every one of 8 slots may run a multiply, so only the per-client cap (by default all slots but one) keeps a slot for the quiet client.
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(
-            servers, processors: 0, settings: TestClients.Settings(new() { ["Processor:TypeConcurrency:multiply"] = "8" }));
+            servers,
+            processors: 0,
+            settings: TestClients.Settings(new() { ["Processor:MaxConcurrency"] = "8", ["Processor:TypeConcurrency:multiply"] = "8" }));
         var busy = await pipeline.CreateAsync("Busy");
         var quiet = await pipeline.CreateAsync("Quiet");
         using var asBusy = pipeline.ClientWith(busy.Key);

@@ -43,10 +43,11 @@ public sealed class TypeConcurrencyTests(TestServers servers)
     [Fact]
     public async Task With_the_default_type_limit_a_short_request_completes_while_slow_requests_take_every_other_slot()
     {
-        // No TypeConcurrency and the default MaxConcurrency (8): one more slow request than there are slots. All are
-        // the anonymous client's, whose default limit would hold the short one back too (see ClientFairnessTests).
+        // No TypeConcurrency, so the default limit of all slots but one, with 8 slots: one more slow request than there
+        // are slots. All are the anonymous client's, whose default limit would hold the short one back too (see ClientFairnessTests).
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, settings: new Dictionary<string, string?>
         {
+            ["Processor:MaxConcurrency"] = "8",
             ["Processor:ClientConcurrency"] = "8",
         });
         var slow = new List<Guid>();
@@ -72,14 +73,16 @@ public sealed class TypeConcurrencyTests(TestServers servers)
     }
 
     [Fact]
-    public async Task With_default_settings_a_backlog_of_one_type_is_received_once_per_message()
+    public async Task With_the_default_type_limit_a_backlog_of_one_type_is_received_once_per_message()
     {
         // One type takes every slot but one by default; the free slot must not make the poller receive
         // messages it can neither start nor hold. With one receive allowed, any message received twice
-        // goes through the dead-letter queue, and its request shows it in its history.
+        // goes through the dead-letter queue, and its request shows it in its history. 8 slots, so that
+        // the backlog is five times what the type may run.
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0, settings: new Dictionary<string, string?>
         {
             ["Queue:MaxReceiveCount"] = "1",
+            ["Processor:MaxConcurrency"] = "8",
         });
         var ids = new List<Guid>();
         for (var i = 0; i < 40; i++)
