@@ -11,7 +11,8 @@ public sealed class ProcessorOptions : IValidatableObject
     /// <summary>Handlers one instance runs at once; it receives a full batch whenever a slot would otherwise idle.</summary>
     /// <remarks>
     /// Claims and outcomes are written for all the requests that reach that point together, so the requests in
-    /// flight bound how many share a statement: 8 slots gave about 2 per statement, 64 about 14 (see README, Performance).
+    /// flight bound how many share a statement: draining a backlog, 8 slots gave about 2 per statement and 64 about 14
+    /// (see README, Design for throughput).
     /// </remarks>
     [Range(1, 256)]
     public int MaxConcurrency { get; set; } = 64;

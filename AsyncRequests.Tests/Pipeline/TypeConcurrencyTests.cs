@@ -78,7 +78,7 @@ public sealed class TypeConcurrencyTests(TestServers servers)
         // One type takes every slot but one by default; the free slot must not make the poller receive
         // messages it can neither start nor hold. With one receive allowed, any message received twice
         // goes through the dead-letter queue, and its request shows it in its history. 8 slots, so that
-        // the backlog is five times what the type may run.
+        // the backlog is more than five times what the type may run.
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0, settings: new Dictionary<string, string?>
         {
             ["Queue:MaxReceiveCount"] = "1",
