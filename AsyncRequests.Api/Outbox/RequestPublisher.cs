@@ -5,6 +5,7 @@ using Amazon.SQS;
 using Amazon.SQS.Model;
 using AsyncRequests.Requests;
 using AsyncRequests.Requests.Queue;
+using AsyncRequests.Requests.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -62,9 +63,11 @@ public sealed partial class RequestPublisher(
     /// <summary>Clears the marks in one statement, on the caller's connection (and so in its transaction, if any).</summary>
     public async Task ClearMarksAsync(NpgsqlConnection connection, IReadOnlyList<Guid> requestIds, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("UPDATE requests SET published_at = $1 WHERE id = ANY($2) AND published_at IS NULL", connection)
+        // The Processor may be claiming these rows already: lock them in the order it does (RequestRowLocks).
+        await using var command = new NpgsqlCommand(
+            $"UPDATE requests SET published_at = $2 WHERE id = ANY($1) AND published_at IS NULL AND {RequestRowLocks.LockedInIdOrder}", connection)
         {
-            Parameters = { new NpgsqlParameter { Value = time.GetUtcNow() }, new NpgsqlParameter { Value = requestIds.ToArray() } },
+            Parameters = { new NpgsqlParameter { Value = requestIds.ToArray() }, new NpgsqlParameter { Value = time.GetUtcNow() } },
         };
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

@@ -20,14 +20,16 @@ public sealed class RequestLeases(
 {
     // One statement, so that the claim and the classification of what it could not claim come from
     // the same snapshot: deciding from a second read raced with the holder's own changes. Each id comes
-    // with its own owner (a statement serves several callers); the ids are distinct.
-    private const string ClaimSql = """
+    // with its own owner (a statement serves several callers); the ids are distinct. Like every statement here
+    // that changes several rows, it first locks them in id order (RequestRowLocks).
+    private const string ClaimSql = $"""
         WITH claimed AS (
             UPDATE requests
             SET status = 'processing', attempts = attempts + 1, lease_owner = $2[array_position($1, id)], lease_expires_at = $3,
                 started_at = coalesce(started_at, $4), progress_percent = 0, progress_stage = NULL, updated_at = $4
             WHERE id = ANY($1) AND attempts < $5
               AND (status = 'pending' OR (status = 'processing' AND lease_expires_at < $4))
+              AND {RequestRowLocks.LockedInIdOrder}
             RETURNING id, type, input, attempts, cancel_requested
         ), history AS (
             INSERT INTO status_changes (request_id, status, at, attempt)
@@ -39,7 +41,7 @@ public sealed class RequestLeases(
         WHERE id = ANY($1) AND NOT EXISTS (SELECT FROM claimed c WHERE c.id = r.id)
         """;
 
-    private const string RecordSql = """
+    private const string RecordSql = $"""
         WITH outcome AS (
             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[])
                 AS o(id, owner, attempt, status, result, error, detail, returned_attempts)
@@ -54,6 +56,7 @@ public sealed class RequestLeases(
                 completed_at = CASE WHEN o.status IN ('succeeded', 'failed', 'cancelled') THEN $9 ELSE r.completed_at END
             FROM outcome o
             WHERE r.id = o.id AND r.lease_owner = o.owner AND r.attempts = o.attempt AND r.status = 'processing'
+              AND {RequestRowLocks.LockedInIdOrder}
             RETURNING r.id, o.status, o.attempt, o.detail
         ), history AS (
             INSERT INTO status_changes (request_id, status, at, attempt, detail)
@@ -63,14 +66,14 @@ public sealed class RequestLeases(
         """;
 
     // A null lease (progress only) leaves the lease alone: it must never outlive the message's visibility.
-    private const string KeepSql = """
+    private const string KeepSql = $"""
         UPDATE requests r
         SET lease_expires_at = coalesce($5, r.lease_expires_at),
             progress_percent = coalesce(k.percent, r.progress_percent),
             progress_stage = CASE WHEN k.percent IS NULL THEN r.progress_stage ELSE k.stage END,
             updated_at = CASE WHEN k.percent IS NULL THEN r.updated_at ELSE $6 END
         FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[]) AS k(id, owner, percent, stage)
-        WHERE r.id = k.id AND r.lease_owner = k.owner AND r.status = 'processing'
+        WHERE r.id = k.id AND r.lease_owner = k.owner AND r.status = 'processing' AND {RequestRowLocks.LockedInIdOrder}
         RETURNING r.id
         """;
 
