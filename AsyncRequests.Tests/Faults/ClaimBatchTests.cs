@@ -1,9 +1,6 @@
-using AsyncRequests.Processor;
 using AsyncRequests.Processor.Processing;
-using AsyncRequests.Requests.Queue;
 using AsyncRequests.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace AsyncRequests.Tests.Faults;
@@ -33,7 +30,7 @@ public sealed class ClaimBatchTests(TestServers servers)
         }
 
         await using var dataSource = NpgsqlDataSource.Create(pipeline.Settings["ConnectionStrings:requestsdb"]!);
-        var leases = CreateLeases(dataSource);
+        var leases = TestLeases.Create(dataSource);
 
         var owner = Guid.CreateVersion7();
         Guid[] ids = [free, free, finished, held, exhausted, unknown];
@@ -67,7 +64,7 @@ public sealed class ClaimBatchTests(TestServers servers)
         var unknown = Guid.CreateVersion7();
 
         await using var dataSource = NpgsqlDataSource.Create(pipeline.Settings["ConnectionStrings:requestsdb"]!);
-        var leases = CreateLeases(dataSource);
+        var leases = TestLeases.Create(dataSource);
         var claimer = new RequestClaimer(leases);
 
         // The blocker's row is locked, so the first claim statement stays in flight while the others are made.
@@ -127,7 +124,7 @@ public sealed class ClaimBatchTests(TestServers servers)
         await using var pipeline = await Infrastructure.Pipeline.StartAsync(servers, processors: 0);
         var request = await pipeline.SubmitAsync("multiply", new { num1 = 2, num2 = 3 });
         await using var dataSource = NpgsqlDataSource.Create(pipeline.Settings["ConnectionStrings:requestsdb"]!);
-        var claimer = new RequestClaimer(CreateLeases(dataSource));
+        var claimer = new RequestClaimer(TestLeases.Create(dataSource));
 
         // A claim's commit waits, in a deferred trigger, for an advisory lock this test holds.
         await using var gate = await dataSource.OpenConnectionAsync(ct);
@@ -166,9 +163,6 @@ public sealed class ClaimBatchTests(TestServers servers)
             TestContext.Current.CancellationToken);
         return (free, finished, held);
     }
-
-    private static RequestLeases CreateLeases(NpgsqlDataSource dataSource) =>
-        new(dataSource, TimeProvider.System, Options.Create(new QueueOptions()), Options.Create(new ProcessorOptions { MaxAttempts = 3 }));
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, params object[] parameters)
     {

@@ -1,10 +1,7 @@
 using AsyncRequests.Api.Outbox;
-using AsyncRequests.Processor;
 using AsyncRequests.Processor.Processing;
-using AsyncRequests.Requests.Queue;
 using AsyncRequests.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace AsyncRequests.Tests.Faults;
@@ -49,9 +46,7 @@ public sealed class RowLockOrderTests(TestServers servers)
         var clearing = api.Services.GetRequiredService<RequestPublisher>().ClearMarksAsync(clearingConnection, [first, second], ct);
         await Eventually.HoldsAsync(async () => await CountWaitingAsync(dataSource) == 1, () => "The mark clearing never waited for the held row.");
 
-        var leases = new RequestLeases(
-            dataSource, TimeProvider.System, Options.Create(new QueueOptions()), Options.Create(new ProcessorOptions { MaxAttempts = 3 }));
-        var recording = leases.RecordAsync(
+        var recording = TestLeases.Create(dataSource).RecordAsync(
             [.. new[] { second, first }.Select(id => new OutcomeRecord(id, owner, 1, RequestStatus.Succeeded, "42", null, null))], ct);
         await Eventually.HoldsAsync(async () => await CountWaitingAsync(dataSource) == 2, () => "The outcome never waited for a row.");
 
