@@ -86,8 +86,8 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
         {
             // Until the JIT has compiled the hot paths, the first seconds measure start-up, not the system.
             await system.BeginScenarioAsync(ct);
-            progress.Phase($"{label}: warming up");
-            await load.RunForAsync("/requests", post: true, 8, settings.WarmUpDuration, ct);
+            progress.Phase($"{label}: warming up ({settings.WarmUpDuration.TotalSeconds:0} s at {settings.WarmUpConnections} connections)");
+            await load.RunForAsync("/requests", post: true, settings.WarmUpConnections, settings.WarmUpDuration, ct);
             await DrainAsync(system, $"{label}: warming up, draining", afterTimedLoad: true, ct);
         }
 
@@ -201,12 +201,12 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
                 var pass = $"{label}: authentication cost, {connections} connections, pass {order}/{withKeyInOrder.Length} {(withKey ? "with a client key" : "without a key")}";
                 var token = withKey ? key : null;
                 var load = withKey ? keyed : anonymous;
-                if (settings.WarmUpDuration > TimeSpan.Zero)
+                if (settings.PassWarmUpDuration > TimeSpan.Zero)
                 {
                     await ClearAsync(system, $"{pass}, clearing", ct);
                     await system.BeginScenarioAsync(ct);
                     progress.Phase($"{pass}, warming up");
-                    await GenerateLoadAsync(system, load, "/requests", post: true, connections, settings.WarmUpDuration, token, ct);
+                    await GenerateLoadAsync(system, load, "/requests", post: true, connections, settings.PassWarmUpDuration, token, ct);
                     await SettleAsync(system, $"{pass}, warming up, settling", ct);
                     await WaitUntilSentAsync(system, $"{pass}, warming up, sending", ct);
                 }

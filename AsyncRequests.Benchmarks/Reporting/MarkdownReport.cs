@@ -21,6 +21,7 @@ public static partial class MarkdownReport
             $"{machine.Cores} cores, {machine.OperatingSystem}, PostgreSQL {machine.PostgresVersion}; commit {machine.Commit ?? "unknown"}; "
             + $"{machine.StartedAt:yyyy-MM-dd HH:mm} UTC; {settings.Repetitions} repetition(s), each system alternately; "
             + $"medians{(settings.Repetitions > 1 ? " [min–max]" : "")}; accept load from {machine.LoadGenerator}; "
+            + $"{WarmUp(settings)}; "
             + $"{(settings.ProcessorAot ? "the Processor native (Native AOT)" : "the Processor with the JIT")}.");
         text.AppendLine();
         Instances(text, result);
@@ -119,6 +120,10 @@ public static partial class MarkdownReport
             : "Correctness: FAILED. Some accepted request did not succeed exactly once (see the JSON).");
         return text.ToString();
     }
+
+    private static string WarmUp(BenchmarkSettings settings) => settings.WarmUpDuration > TimeSpan.Zero
+        ? $"each instance warmed up by {settings.WarmUpDuration.TotalSeconds:0} s of submissions at {settings.WarmUpConnections} connections, not measured"
+        : "no warm-up";
 
     private static void Row(StringBuilder text, BenchmarkResult result, string figure, Func<SystemRun, double> value)
     {

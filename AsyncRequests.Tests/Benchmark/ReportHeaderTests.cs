@@ -14,4 +14,15 @@ public sealed class ReportHeaderTests
         Assert.Contains("; the Processor with the JIT.", MarkdownReport.Render(withJit), StringComparison.Ordinal);
         Assert.Contains("; the Processor native (Native AOT).", MarkdownReport.Render(native), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_header_says_how_long_each_instance_was_warmed_up()
+    {
+        var quick = SampleResults.With(authentication: null);
+        var cold = quick with { Settings = quick.Settings with { WarmUpDuration = TimeSpan.Zero } };
+
+        Assert.Contains(
+            "; each instance warmed up by 10 s of submissions at 32 connections, not measured;", MarkdownReport.Render(quick), StringComparison.Ordinal);
+        Assert.Contains("; no warm-up;", MarkdownReport.Render(cold), StringComparison.Ordinal);
+    }
 }
