@@ -73,7 +73,9 @@ public sealed class BenchmarkRun(BenchmarkSettings settings, PostgresServer post
             ? await AsyncRequestsSystem.StartAsync(postgres, sqs, instance, settings.Instances, _logDirectory, settings.WithClientKey, settings.ProcessorAot, ct)
             : await HangfireSystem.StartAsync(postgres, instance, settings.Instances, _logDirectory, ct);
         await using var memory = new MemorySampler(postgres.ReadServerProcessId(), progress);
-        using var load = new HttpLoad(system.BaseAddresses, Math.Max(settings.EndToEndConcurrency, settings.AcceptConnections.Max()), progress);
+        // One connection per sender of the largest closed loop this loader runs: the warm-up, an accept level or end to end.
+        using var load = new HttpLoad(
+            system.BaseAddresses, new[] { settings.WarmUpConnections, settings.EndToEndConcurrency, settings.AcceptConnections.Max() }.Max(), progress);
 
         LoadResult? ceiling = null;
         if (settings.CalibrationDuration > TimeSpan.Zero)
