@@ -18,11 +18,12 @@ public sealed class ReportHeaderTests
     [Fact]
     public void The_header_says_how_long_each_instance_was_warmed_up()
     {
-        var quick = SampleResults.With(authentication: null);
-        var cold = quick with { Settings = quick.Settings with { WarmUpDuration = TimeSpan.Zero } };
+        var sample = SampleResults.With(authentication: null);
+        var warm = sample with { Settings = sample.Settings with { WarmUpDuration = TimeSpan.FromSeconds(10), WarmUpConnections = 32 } };
+        var cold = sample with { Settings = sample.Settings with { WarmUpDuration = TimeSpan.Zero } };
 
         Assert.Contains(
-            "; each instance warmed up by 10 s of submissions at 32 connections, not measured;", MarkdownReport.Render(quick), StringComparison.Ordinal);
+            "; each instance warmed up by 10 s of submissions at 32 connections, not measured;", MarkdownReport.Render(warm), StringComparison.Ordinal);
         Assert.Contains("; no warm-up;", MarkdownReport.Render(cold), StringComparison.Ordinal);
     }
 }
